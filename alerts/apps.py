@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "alerts"
+
+    def ready(self) -> None:
+        from alerts import receivers  # noqa: F401  (connects to readings_stored)

@@ -1,0 +1,118 @@
+"""Alert rules and the alerts they raise."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from devices.metrics import METRICS
+
+
+class Severity(models.TextChoices):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+SEVERITY_RANK = {Severity.INFO: 0, Severity.LOW: 1, Severity.MEDIUM: 2, Severity.HIGH: 3}
+
+
+class AlertRule(models.Model):
+    class Kind(models.TextChoices):
+        THRESHOLD = "threshold"
+        PERSISTENCE = "persistence"
+        RATE_OF_CHANGE = "rate_of_change", "Rate of change"
+        MISSING_DATA = "missing_data", "Missing data"
+        MEDICATION_ADHERENCE = "medication_adherence", "Medication adherence"
+        DEVICE_HEALTH = "device_health", "Device health"
+        EARLY_WARNING_SCORE = "early_warning_score", "Early warning score (NEWS2)"
+
+    class Scope(models.TextChoices):
+        EVERYONE = "everyone"
+        CONDITION = "condition"
+        PATIENT = "patient"
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    metric = models.CharField(max_length=30, blank=True, choices=[(code, m.display) for code, m in METRICS.items()])
+    params = models.JSONField(default=dict, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.EVERYONE)
+    condition = models.CharField(max_length=30, blank=True)
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="alert_rules")
+    # a patient-scoped rule that replaces a default one for this patient
+    overrides = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="overridden_by")
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="clinical source of the default")
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "metric", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope="patient", patient__isnull=False) | ~Q(scope="patient"), name="patient_scope_has_patient"
+            ),
+            models.UniqueConstraint(fields=["patient", "overrides"], condition=Q(overrides__isnull=False),
+                                    name="one_override_per_patient_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open"
+        ACKNOWLEDGED = "acknowledged"
+        RESOLVED = "resolved"
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="alerts")
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
+    metric = models.CharField(max_length=30, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    state = models.CharField(max_length=15, choices=State.choices, default=State.OPEN)
+    explanation = models.TextField()
+    reading_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    trigger_count = models.PositiveIntegerField(default=1)
+    opened_at = models.DateTimeField()
+    last_triggered_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolution = models.TextField(blank=True, help_text="why it was resolved; automatic resolutions say so")
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "rule"], condition=~Q(state="resolved"),
+                                    name="one_unresolved_alert_per_patient_rule"),
+        ]
+        indexes = [models.Index(fields=["state", "-opened_at"], name="alert_by_state"),
+                   models.Index(fields=["patient", "-opened_at"], name="alert_by_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.rule} for {self.patient_id} ({self.state})"
+
+
+class AlertNote(models.Model):
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    verb = models.CharField(max_length=20, blank=True, help_text="acknowledge, resolve, escalate or note")
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at"]

@@ -1,0 +1,1 @@
+"""Hands newly stored readings to the alert engine (filled in by the alert engine)."""

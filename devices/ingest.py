@@ -1,0 +1,214 @@
+"""The one ingestion path. Every edge (REST, FHIR, MQTT, HL7 v2, manual entry)
+parses its own format into plain reading dicts and hands them to `ingest()`, which
+validates, normalises units, dedupes and inserts in one transaction, then after
+commit announces the new readings (`readings_stored`) for the live push and the
+alert engine.
+
+A plain reading dict: {"id": device message id, "metric", "value", "unit",
+"measured_at": ISO 8601 string with offset, or an aware datetime}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from devices.metrics import DEVICE_KIND_METRICS, METRICS
+from devices.signals import StoredReading, announce_readings
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_ID_LENGTH = 100
+CREATED, DUPLICATE, REJECTED = "created", "duplicate", "rejected"
+
+
+@dataclass(slots=True)
+class ItemResult:
+    index: int
+    status: str
+    errors: dict[str, str] = field(default_factory=dict)
+    reading_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.errors:
+            out["errors"] = self.errors
+        if self.reading_id is not None:
+            out["id"] = self.reading_id
+        return out
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    results: list[ItemResult]
+    stored: list[StoredReading]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "created": self.count(CREATED),
+            "duplicates": self.count(DUPLICATE),
+            "rejected": self.count(REJECTED),
+            "results": [r.as_dict() for r in self.results],
+        }
+
+
+@dataclass(slots=True)
+class _Valid:
+    index: int
+    message_id: str | None
+    metric: str
+    value: float
+    unit: str
+    measured_at: dt.datetime
+
+
+def _parse_time(raw: Any) -> dt.datetime | str:
+    """An aware datetime, or the reason it is not one."""
+    if isinstance(raw, dt.datetime):
+        when = raw
+    elif isinstance(raw, str):
+        try:
+            when = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return "must be an ISO 8601 date-time with a UTC offset, e.g. 2026-11-22T10:00:00Z"
+    else:
+        return "must be an ISO 8601 date-time string"
+    if when.tzinfo is None or when.utcoffset() is None:
+        return "has no time zone; add Z or an offset such as +01:00"
+    return when
+
+
+def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime,
+                     require_id: bool) -> _Valid | dict[str, str]:
+    """Check one plain reading dict; return it normalised to the canonical unit, or the errors by field."""
+    if not isinstance(raw, dict):
+        return {"reading": "must be a JSON object"}
+    errors: dict[str, str] = {}
+
+    message_id = raw.get("id")
+    if message_id is None:
+        if require_id:
+            errors["id"] = "is required (the device's message id, used to make retries safe)"
+    elif isinstance(message_id, bool) or not isinstance(message_id, (str, int)):
+        errors["id"] = "must be a string"
+    else:
+        message_id = str(message_id)
+        if not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
+            errors["id"] = f"must be 1 to {MAX_MESSAGE_ID_LENGTH} characters"
+
+    code = raw.get("metric")
+    metric = METRICS.get(code) if isinstance(code, str) else None
+    if code is None:
+        errors["metric"] = "is required"
+    elif metric is None:
+        errors["metric"] = f"unknown metric {str(code)[:40]!r}; known: {', '.join(METRICS)}"
+    elif kind is not None and code not in DEVICE_KIND_METRICS.get(kind, ()):
+        errors["metric"] = f"a {kind} does not report {code}"
+
+    value = raw.get("value")
+    if value is None:
+        errors["value"] = "is required"
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        errors["value"] = "must be a number"
+    elif not math.isfinite(value):
+        errors["value"] = "must be a finite number"
+
+    unit = raw.get("unit")
+    canonical = None
+    if unit is None:
+        errors["unit"] = "is required"
+    elif not isinstance(unit, str):
+        errors["unit"] = "must be a string (a UCUM code)"
+    elif metric is not None and "value" not in errors:
+        canonical = metric.to_canonical(float(value), unit)
+        if canonical is None:
+            errors["unit"] = f"{unit[:20]!r} is not accepted for {metric.code}; use one of {', '.join(metric.accepted_units())}"
+        elif not math.isfinite(canonical) or not metric.low <= canonical <= metric.high:
+            errors["value"] = (f"{value} {unit} is outside the plausible range for {metric.code} "
+                               f"({metric.low:g}-{metric.high:g} {metric.unit})")
+
+    when = _parse_time(raw.get("measured_at")) if raw.get("measured_at") is not None else "is required"
+    if isinstance(when, str):
+        errors["measured_at"] = when
+    elif when > now + dt.timedelta(seconds=settings.INGEST_FUTURE_TOLERANCE_SECONDS):
+        errors["measured_at"] = "is more than 5 minutes in the future; check the device clock"
+    elif when < now - dt.timedelta(days=settings.INGEST_BACKFILL_DAYS):
+        errors["measured_at"] = f"is older than the {settings.INGEST_BACKFILL_DAYS}-day backfill window"
+
+    if errors:
+        return errors
+    return _Valid(index, message_id, metric.code, canonical, metric.unit, when.astimezone(dt.UTC))
+
+
+_INSERT = """
+INSERT INTO devices_reading
+    (patient_id, device_id, metric, value, unit, measured_at, received_at, source, device_message_id)
+SELECT %s, %s, m, v, u, t, %s, %s, i
+FROM UNNEST(%s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[]) AS x(m, v, u, t, i)
+ON CONFLICT (device_id, device_message_id) WHERE device_message_id IS NOT NULL DO NOTHING
+RETURNING id, device_message_id, metric, value, measured_at
+"""
+
+
+def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | None = None,
+           device_kind: str | None = None, now: dt.datetime | None = None) -> IngestOutcome:
+    """Validate, normalise and store readings for one patient; announce the new ones after commit.
+
+    Items already stored under the same device message id are reported as duplicates;
+    invalid items are rejected with their errors and do not stop the valid ones.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    results: list[ItemResult] = []
+    valid: list[_Valid] = []
+    seen_ids: set[str] = set()
+    for index, raw in enumerate(items):
+        checked = validate_reading(raw, index=index, kind=device_kind, now=now, require_id=device_id is not None)
+        if isinstance(checked, dict):
+            results.append(ItemResult(index, REJECTED, checked))
+            continue
+        if checked.message_id is not None:
+            if checked.message_id in seen_ids:
+                results.append(ItemResult(index, REJECTED, {"id": "appears more than once in this batch"}))
+                continue
+            seen_ids.add(checked.message_id)
+        results.append(ItemResult(index, CREATED))
+        valid.append(checked)
+
+    stored: list[StoredReading] = []
+    if valid:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_INSERT, [
+                patient_id, device_id, now, source,
+                [v.metric for v in valid], [v.value for v in valid], [v.unit for v in valid],
+                [v.measured_at for v in valid], [v.message_id for v in valid],
+            ])
+            rows = cursor.fetchall()
+            if device_id is not None:
+                # Throttled so a device streaming at 1 Hz does not rewrite its row every second.
+                cursor.execute(
+                    "UPDATE devices_device SET last_seen_at = %s WHERE id = %s "
+                    "AND (last_seen_at IS NULL OR last_seen_at < %s)",
+                    [now, device_id, now - dt.timedelta(seconds=30)],
+                )
+            stored = [StoredReading(id=r[0], patient_id=patient_id, device_id=device_id, metric=r[2], value=r[3],
+                                    measured_at=r[4]) for r in rows]
+            transaction.on_commit(lambda: announce_readings(stored))
+        by_message = {r[1]: r[0] for r in rows}
+        unnamed = iter(r[0] for r in rows if r[1] is None)
+        for item, checked in zip((r for r in results if r.status == CREATED), valid, strict=True):
+            if checked.message_id is None:
+                item.reading_id = next(unnamed)
+            elif checked.message_id in by_message:
+                item.reading_id = by_message[checked.message_id]
+            else:
+                item.status = DUPLICATE
+    return IngestOutcome(results, stored)

@@ -1,0 +1,73 @@
+"""Writes on the device fleet: register, enrol, unenrol, retire. Every change is audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from devices.credentials import revoke_tokens
+from devices.models import Device, DeviceAssignment
+from patients.models import Patient
+from rpm import audit
+from rpm.models import AuditEvent
+
+
+class DeviceStateError(ValueError):
+    """The device is in a state that does not allow this change (e.g. retired)."""
+
+
+def register_device(*, serial: str, kind: str, manufacturer: str = "", model: str = "", firmware: str = "",
+                    by=None) -> Device:
+    device = Device(serial=serial, kind=kind, manufacturer=manufacturer, model=model, firmware=firmware)
+    device.full_clean()
+    device.save()
+    audit.record(actor=by, action=AuditEvent.Action.CREATE, verb="device.register", target=device,
+                 detail={"serial": serial, "kind": kind})
+    return device
+
+
+@transaction.atomic
+def enrol_device(*, device: Device, patient: Patient, by=None, at=None) -> DeviceAssignment:
+    """Assign the device to a patient, ending any current assignment so history is kept."""
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.status == Device.Status.RETIRED:
+        raise DeviceStateError("a retired device cannot be enrolled")
+    at = at or timezone.now()
+    previous = DeviceAssignment.objects.filter(device=device, ended_at__isnull=True).first()
+    if previous is not None:
+        previous.ended_at = at
+        previous.save(update_fields=["ended_at"])
+    assignment = DeviceAssignment.objects.create(device=device, patient=patient, started_at=at)
+    device.status = Device.Status.ACTIVE
+    device.save(update_fields=["status"])
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="device.assign", patient=patient, target=device,
+                 detail={"previous_patient": previous.patient_id if previous else None})
+    return assignment
+
+
+@transaction.atomic
+def unenrol_device(*, device: Device, by=None, at=None) -> DeviceAssignment | None:
+    """End the current assignment and return the device to inventory."""
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    current = DeviceAssignment.objects.filter(device=device, ended_at__isnull=True).first()
+    if current is not None:
+        current.ended_at = at or timezone.now()
+        current.save(update_fields=["ended_at"])
+    if device.status == Device.Status.ACTIVE:
+        device.status = Device.Status.INVENTORY
+        device.save(update_fields=["status"])
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="device.unassign",
+                 patient=current.patient if current else None, target=device)
+    return current
+
+
+@transaction.atomic
+def retire_device(*, device: Device, by=None) -> Device:
+    """Retire for good: ends the assignment and revokes every credential, so it can never post again."""
+    unenrol_device(device=device, by=by)
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    device.status = Device.Status.RETIRED
+    device.save(update_fields=["status"])
+    revoke_tokens(device=device)
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="device.retire", target=device)
+    return device

@@ -1,0 +1,37 @@
+"""After-commit announcement of newly stored readings.
+
+Receivers (the live push, the alert engine) connect to `readings_stored`. A failing
+receiver (Redis down, say) is logged and never affects the device's answer: the
+readings are already committed, and the alert sweep evaluates what was missed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.dispatch import Signal
+
+log = logging.getLogger(__name__)
+
+# sent with readings=list[StoredReading], all for one patient, once per ingest call
+readings_stored = Signal()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReading:
+    id: int
+    patient_id: int
+    device_id: int | None
+    metric: str
+    value: float
+    measured_at: dt.datetime
+
+
+def announce_readings(readings: list[StoredReading]) -> None:
+    if not readings:
+        return
+    for receiver, outcome in readings_stored.send_robust(sender=StoredReading, readings=readings):
+        if isinstance(outcome, Exception):
+            log.warning("readings_stored receiver %s failed: %r", getattr(receiver, "__qualname__", receiver), outcome)

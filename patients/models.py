@@ -1,0 +1,146 @@
+"""Patients, the care teams that look after them, and their monitoring plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from devices.metrics import METRICS
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone")
+
+
+class CareTeam(models.Model):
+    """A ward-sized team of nurses and physicians looking after a set of patients."""
+
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="CareTeamMembership", related_name="care_teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareTeamMembership(models.Model):
+    class Role(models.TextChoices):
+        NURSE = "nurse"
+        PHYSICIAN = "physician"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="care_team_memberships")
+    care_team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "care_team"], name="one_membership_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.care_team}"
+
+
+class Condition(models.TextChoices):
+    HYPERTENSION = "hypertension"
+    HEART_FAILURE = "heart_failure", "Heart failure"
+    COPD = "copd", "COPD"
+    DIABETES = "diabetes"
+    VIRTUAL_WARD = "virtual_ward", "Virtual ward (acute)"
+
+
+class Patient(models.Model):
+    class Sex(models.TextChoices):
+        FEMALE = "female"
+        MALE = "male"
+        OTHER = "other"
+        UNKNOWN = "unknown"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        PAUSED = "paused"
+        DISCHARGED = "discharged"
+
+    mrn = models.CharField("MRN", max_length=40, unique=True)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    conditions = ArrayField(models.CharField(max_length=30, choices=Condition.choices), default=list, blank=True)
+    care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="patients")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name} ({self.mrn})"
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def age(self, on: dt.date | None = None) -> int:
+        on = on or dt.date.today()
+        return on.year - self.birth_date.year - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class MonitoringPlan(models.Model):
+    """What is expected of this patient, and the NEWS2 inputs a clinician decided."""
+
+    class Consciousness(models.TextChoices):
+        ALERT = "alert"
+        CVPU = "cvpu", "New confusion, voice, pain or unresponsive"
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="plan")
+    # NEWS2 SpO2 scale 2 only for a clinician-recorded target of 88-92 % (RCP NEWS2, Chart 1 notes)
+    spo2_scale = models.PositiveSmallIntegerField(choices=[(1, "Scale 1"), (2, "Scale 2 (target 88-92 %)")], default=1)
+    on_supplemental_oxygen = models.BooleanField(default=False)
+    consciousness = models.CharField(max_length=10, choices=Consciousness.choices, default=Consciousness.ALERT)
+    news2_window_minutes = models.PositiveIntegerField(default=60)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Plan for {self.patient}"
+
+
+class ExpectedMeasurement(models.Model):
+    """A measurement the patient should take: `per_day` readings each day by `due_by` local time."""
+
+    plan = models.ForeignKey(MonitoringPlan, on_delete=models.CASCADE, related_name="expected_measurements")
+    metric = models.CharField(max_length=30, choices=[(code, m.display) for code, m in METRICS.items()])
+    per_day = models.PositiveSmallIntegerField(default=1)
+    due_by = models.TimeField(default=dt.time(20, 0))
+    # how long without a reading before the dashboard calls the value stale
+    stale_after_hours = models.PositiveSmallIntegerField(default=24)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "metric"], name="one_expectation_per_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} x{self.per_day}/day by {self.due_by:%H:%M}"
+
+
+class MedicationSchedule(models.Model):
+    """A drug taken at fixed local times; a dose counts when a dispenser reports it within the window."""
+
+    plan = models.ForeignKey(MonitoringPlan, on_delete=models.CASCADE, related_name="medications")
+    drug = models.CharField(max_length=100)
+    dose = models.CharField(max_length=50)
+    times = ArrayField(models.TimeField())
+    window_minutes = models.PositiveIntegerField(default=120)
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.dose} at {', '.join(t.strftime('%H:%M') for t in self.times)}"

@@ -1,0 +1,46 @@
+"""Roles are Django groups: `nurse`, `physician`, `admin` (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+from rest_framework.permissions import BasePermission
+
+NURSE, PHYSICIAN, ADMIN = "nurse", "physician", "admin"
+ROLES = (NURSE, PHYSICIAN, ADMIN)
+
+
+def roles_of(user) -> set[str]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    cached = getattr(user, "_rpm_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        if user.is_superuser:
+            cached.add(ADMIN)
+        user._rpm_roles = cached
+    return cached
+
+
+def is_admin(user) -> bool:
+    return ADMIN in roles_of(user)
+
+
+def is_clinician(user) -> bool:
+    return bool(roles_of(user) & {NURSE, PHYSICIAN})
+
+
+def is_physician(user) -> bool:
+    return PHYSICIAN in roles_of(user)
+
+
+class IsAdminRole(BasePermission):
+    message = "only admins may manage devices and staff"
+
+    def has_permission(self, request, view) -> bool:
+        return is_admin(request.user)
+
+
+class IsClinician(BasePermission):
+    message = "only nurses and physicians may see patient data"
+
+    def has_permission(self, request, view) -> bool:
+        return is_clinician(request.user)

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from devices.device_api import post_readings
+from patients import api as patients_api
+from rpm import views
+
+api_v1 = [
+    path("readings/", post_readings, name="device-readings"),
+    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("patients/", patients_api.patient_list, name="api-patient-list"),
+    path("patients/<int:patient_id>/", patients_api.patient_detail, name="api-patient-detail"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("django-admin/", admin.site.urls),
+]
