@@ -5,14 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from devices.device_api import post_readings
-from patients import api as patients_api
 from rpm import views
 
 api_v1 = [
     path("readings/", post_readings, name="device-readings"),
     path("auth/token/", obtain_auth_token, name="api-token"),
-    path("patients/", patients_api.patient_list, name="api-patient-list"),
-    path("patients/<int:patient_id>/", patients_api.patient_detail, name="api-patient-detail"),
+    path("", include("patients.api_urls")),
+    path("", include("devices.api_urls")),
+    path("", include("alerts.api_urls")),
 ]
 
 urlpatterns = [
@@ -24,4 +24,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),
+    path("", include("patients.urls")),
+    path("", include("devices.urls")),
+    path("", include("alerts.urls")),
 ]

@@ -1,0 +1,3 @@
+"""Staff API routes of this app, mounted under /api/v1/."""
+
+urlpatterns: list = []

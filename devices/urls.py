@@ -1,0 +1,3 @@
+"""Page routes of this app."""
+
+urlpatterns: list = []
