@@ -19,7 +19,7 @@ PASSWORD = "test-password-123"
 def make_user(username: str | None = None, *, role: str | None = "nurse", team: CareTeam | None = None) -> User:
     user = User.objects.create_user(username or f"user{next(_seq)}", password=PASSWORD)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])  # a transactional test may have flushed it
     if team is not None and role in ("nurse", "physician"):
         CareTeamMembership.objects.create(user=user, care_team=team, role=role)
     return user

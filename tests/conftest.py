@@ -1,9 +1,27 @@
+"""Shared fixtures: the objects most tests need, a real Celery worker, a real daphne
+server on the test database, and a real Chromium driven by Playwright."""
+
 import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 
-from tests.builders import make_device, make_patient, make_team, make_user
+from tests.builders import PASSWORD, make_device, make_patient, make_team, make_user
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
+# between browser steps are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -38,3 +56,126 @@ def now():
 @pytest.fixture
 def nurse(team):
     return make_user("nurse-a", role="nurse", team=team)
+
+
+# --- a real Celery worker -------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, django_db_blocker):
+    from celery.contrib.testing.worker import start_worker
+
+    from rpm.celery import app
+
+    with django_db_blocker.unblock():
+        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
+                          shutdown_timeout=20) as worker:
+            yield worker
+
+
+@pytest.fixture
+def celery_worker(transactional_db, _celery_worker_session):
+    """A real worker thread consuming the real Redis broker, on the test database.
+
+    Tests using it need committed data, hence transactional_db.
+    """
+    from rpm.celery import app
+
+    app.control.purge()
+    return _celery_worker_session
+
+
+# --- a real daphne server on the test database ------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout}s")
+
+
+def server_env() -> dict[str, str]:
+    """The environment for a subprocess that must see the test database."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DATABASE_URL"] = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["RPM_ENV"] = "development"
+    env.pop("TEST_DATABASE_NAME", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def _daphne(django_db_setup, django_db_blocker):
+    port = free_port()
+    with django_db_blocker.unblock():
+        env = server_env()
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    log = open(BASE_DIR / "var" / f"test-daphne-{port}.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "rpm.asgi:application"],
+        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_for_port(port)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture
+def live_server_url(transactional_db, _daphne) -> str:
+    """Base URL of a real daphne process serving the test database (data must be committed)."""
+    return _daphne[0]
+
+
+# --- a real browser -----------------------------------------------------------------------
+
+def chromium_path() -> str | None:
+    """Debian's chromium on PATH, else None to let Playwright use its own."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path(),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server_url):
+    context = browser.new_context(base_url=live_server_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def browser_login(page, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login page."""
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
