@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 NURSE, PHYSICIAN, ADMIN = "nurse", "physician", "admin"
@@ -44,3 +48,15 @@ class IsClinician(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_clinician(request.user)
+
+
+def admin_required(view):
+    """Page decorator: sign-in first, then 403 for anyone who is not an admin."""
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not is_admin(request.user):
+            raise PermissionDenied("only admins may manage devices and staff")
+        return view(request, *args, **kwargs)
+
+    return wrapper
