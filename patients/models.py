@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 
 from devices.metrics import METRICS
 
@@ -144,3 +145,23 @@ class MedicationSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.drug} {self.dose} at {', '.join(t.strftime('%H:%M') for t in self.times)}"
+
+
+class ClinicalNote(models.Model):
+    """A clinician's note on a patient, with the care-management minutes it took (RPM programs bill by month)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="clinical_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField()
+    text = models.TextField(blank=True)
+    minutes = models.PositiveSmallIntegerField(default=0, help_text="care-management time spent")
+
+    class Meta:
+        ordering = ["-written_at"]
+        indexes = [models.Index(fields=["patient", "-written_at"], name="clinical_note_by_patient")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text="") | Q(minutes__gt=0), name="clinical_note_has_text_or_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on {self.patient_id} at {self.written_at:%Y-%m-%d %H:%M}"
