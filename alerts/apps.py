@@ -6,3 +6,4 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import receivers  # noqa: F401  (connects to readings_stored)
+        from alerts import live  # noqa: F401  (the live push's readings_stored receiver)

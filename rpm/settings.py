@@ -143,6 +143,11 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Live dashboard: one frame per socket at most every LIVE_COALESCE_MS (bursts are batched), and how often a
+# socket re-reads the user's care teams (a removal takes effect within this time, without a reload).
+LIVE_COALESCE_MS = envint("LIVE_COALESCE_MS", 50)
+LIVE_RECHECK_SECONDS = float(os.environ.get("LIVE_RECHECK_SECONDS", 30))
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

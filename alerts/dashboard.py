@@ -1,0 +1,268 @@
+"""Reads behind the live nurse dashboard: the census tiles, the alert queue and the catch-up.
+
+Every read starts from `patients_visible_to(user)`: the dashboard never sees a patient
+outside the user's care teams.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from alerts.live import alert_event, reading_event
+from alerts.models import SEVERITY_RANK, Alert, AlertRule
+from devices.metrics import METRICS
+from devices.models import DeviceAssignment, Reading
+from patients.models import Condition, Patient
+from patients.selectors import patients_visible_to
+
+CATCH_UP_WINDOW = dt.timedelta(hours=1)
+CATCH_UP_LIMIT = 5000
+# Readings are pushed a moment after `received_at` (the transaction commits in between): resume a little earlier
+# and let the browser drop what it already has (events carry ids).
+CATCH_UP_OVERLAP = dt.timedelta(seconds=10)
+SPARKLINE_WINDOW = dt.timedelta(hours=24)
+SPARKLINE_BUCKET_MINUTES = 15
+DEFAULT_STALE_AFTER_HOURS = 24
+# thresholds.md, "device": no contact for 24 h; battery < 20 % (device fleet practice)
+DEVICE_OFFLINE_AFTER = dt.timedelta(hours=24)
+LOW_BATTERY_PERCENT = 20
+# Dose events belong to the adherence view, not to a vitals tile.
+NOT_ON_TILES = {"dose_taken"}
+UNRESOLVED = (Alert.State.OPEN, Alert.State.ACKNOWLEDGED)
+
+
+def live_scope(*, user) -> tuple[set[int], set[int]]:
+    """(care team ids, patient ids) the user may see: the dashboard's channel-layer groups and its filter."""
+    rows = list(patients_visible_to(user).values_list("id", "care_team_id"))
+    return {team for _, team in rows}, {pid for pid, _ in rows}
+
+
+def visible_patient_ids(*, user) -> set[int]:
+    return set(patients_visible_to(user).values_list("id", flat=True))
+
+
+def still_signed_in(*, user, session_key: str | None) -> bool:
+    """The socket's session still exists and its user is still active (logout or deactivation ends the socket)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    if not session_key or not import_module(settings.SESSION_ENGINE).SessionStore().exists(session_key):
+        return False
+    return get_user_model().objects.filter(id=user.id, is_active=True).exists()
+
+
+def _latest_two(patient_ids: list[int]) -> dict[tuple[int, str], list[tuple[float, dt.datetime]]]:
+    """The newest two readings of each metric per patient: the value shown and the one before (trend)."""
+    sql = """
+    SELECT p.pid, m.metric, r.value, r.measured_at
+    FROM UNNEST(%s::bigint[]) AS p(pid)
+    CROSS JOIN UNNEST(%s::text[]) AS m(metric)
+    CROSS JOIN LATERAL (
+        SELECT value, measured_at FROM devices_reading
+        WHERE patient_id = p.pid AND metric = m.metric
+        ORDER BY measured_at DESC LIMIT 2
+    ) r
+    ORDER BY 1, 2, 4 DESC
+    """
+    out: dict[tuple[int, str], list[tuple[float, dt.datetime]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [patient_ids, [m for m in METRICS if m not in NOT_ON_TILES]])
+        for pid, metric, value, measured_at in cursor.fetchall():
+            out.setdefault((pid, metric), []).append((value, measured_at))
+    return out
+
+
+def _sparklines(patient_ids: list[int], now: dt.datetime) -> dict[tuple[int, str], list[list[float]]]:
+    """Mean value per 15-minute bucket over the last 24 h: [[epoch seconds, value], ...] per patient and metric."""
+    sql = f"""
+    SELECT patient_id, metric,
+           EXTRACT(EPOCH FROM date_bin('{SPARKLINE_BUCKET_MINUTES} minutes', measured_at,
+                                       TIMESTAMPTZ '2000-01-01')) AS bucket,
+           avg(value)
+    FROM devices_reading
+    WHERE patient_id = ANY(%s) AND metric = ANY(%s) AND measured_at > %s AND measured_at <= %s
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    """
+    out: dict[tuple[int, str], list[list[float]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [patient_ids, [m for m in METRICS if m not in NOT_ON_TILES], now - SPARKLINE_WINDOW,
+                             now + dt.timedelta(minutes=5)])
+        for pid, metric, bucket, value in cursor.fetchall():
+            out.setdefault((pid, metric), []).append([float(bucket), round(value, 2)])
+    return out
+
+
+def trend(latest: float, previous: float | None, *, precision: int) -> str:
+    """'up', 'down' or 'steady': a change smaller than the metric's display step is noise."""
+    if previous is None:
+        return "steady"
+    step = 10 ** -precision
+    if latest - previous >= step:
+        return "up"
+    if previous - latest >= step:
+        return "down"
+    return "steady"
+
+
+def stale_hours(measured_at: dt.datetime | None, *, stale_after_hours: int, now: dt.datetime) -> int | None:
+    """Whole hours without a reading once past the expected window, else None (not stale)."""
+    if measured_at is None:
+        return stale_after_hours
+    age = now - measured_at
+    if age <= dt.timedelta(hours=stale_after_hours):
+        return None
+    return int(age.total_seconds() // 3600)
+
+
+def _thresholds(patients: list[Patient]) -> dict[int, dict[str, dict[str, float]]]:
+    """Low/high bounds per patient and metric, from the enabled threshold rules that apply to each patient.
+
+    Uses the alert engine's effective-rules selector when it provides one; otherwise reads the
+    AlertRule rows (scope everyone, the patient's conditions, or the patient; patient overrides win).
+    """
+    out: dict[int, dict[str, dict[str, float]]] = {p.id: {} for p in patients}
+    rules = list(AlertRule.objects.filter(enabled=True, kind=AlertRule.Kind.THRESHOLD).exclude(metric=""))
+    for patient in patients:
+        overridden = {r.overrides_id for r in rules if r.patient_id == patient.id and r.overrides_id}
+        for rule in rules:
+            applies = (rule.scope == AlertRule.Scope.EVERYONE
+                       or (rule.scope == AlertRule.Scope.CONDITION and rule.condition in patient.conditions)
+                       or (rule.scope == AlertRule.Scope.PATIENT and rule.patient_id == patient.id))
+            if not applies or rule.id in overridden:
+                continue
+            low, high = _bounds(rule.params)
+            bounds = out[patient.id].setdefault(rule.metric, {})
+            # Several rules on one metric: the tightest band, so the tile marks what any rule would alert on.
+            if low is not None:
+                bounds["low"] = max(low, bounds.get("low", low))
+            if high is not None:
+                bounds["high"] = min(high, bounds.get("high", high))
+    return out
+
+
+def _bounds(params: dict[str, Any]) -> tuple[float | None, float | None]:
+    """The (low, high) a threshold rule alerts outside of, whatever band layout its params use."""
+    lows = [params.get(k) for k in ("low", "below", "min", "lt", "lte")]
+    highs = [params.get(k) for k in ("high", "above", "max", "gt", "gte")]
+    for band in params.get("bands", []) if isinstance(params.get("bands"), list) else []:
+        if isinstance(band, dict):
+            lows += [band.get("below"), band.get("low")]
+            highs += [band.get("above"), band.get("high")]
+    lows = [float(v) for v in lows if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    highs = [float(v) for v in highs if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return (max(lows) if lows else None, min(highs) if highs else None)
+
+
+def _news2(patients: list[Patient], now: dt.datetime) -> dict[int, dict[str, Any] | None]:
+    """NEWS2 per patient where the alert engine provides it; blank (None) otherwise."""
+    try:
+        from alerts import news2  # the alert engine's module
+    except ImportError:
+        return {p.id: None for p in patients}
+    compute = getattr(news2, "news2_for_patients", None) or getattr(news2, "news2_for_patient", None)
+    if compute is None:
+        return {p.id: None for p in patients}
+    if compute.__name__ == "news2_for_patients":
+        return compute(patients=patients, now=now)
+    return {p.id: compute(patient=p, now=now) for p in patients}
+
+
+def _devices(patient_ids: list[int], now: dt.datetime) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in patient_ids}
+    current = (DeviceAssignment.objects.filter(patient_id__in=patient_ids, ended_at__isnull=True)
+               .select_related("device").order_by("device__serial"))
+    for assignment in current:
+        device = assignment.device
+        out[assignment.patient_id].append({
+            "id": device.id, "serial": device.serial, "kind": device.kind,
+            "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
+            "offline": device.last_seen_at is None or now - device.last_seen_at > DEVICE_OFFLINE_AFTER,
+            "battery": device.battery_level,
+            "low_battery": device.battery_level is not None and device.battery_level < LOW_BATTERY_PERCENT,
+        })
+    return out
+
+
+def census(*, user, now: dt.datetime, patient_ids: set[int] | None = None) -> list[dict[str, Any]]:
+    """One tile per visible patient (active or paused), in name order; the browser sorts and filters."""
+    visible = patients_visible_to(user).exclude(status=Patient.Status.DISCHARGED)
+    if patient_ids is not None:
+        visible = visible.filter(id__in=patient_ids)
+    patients = list(visible.select_related("care_team", "plan").prefetch_related("plan__expected_measurements"))
+    ids = [p.id for p in patients]
+    if not ids:
+        return []
+    latest = _latest_two(ids)
+    sparks = _sparklines(ids, now)
+    thresholds = _thresholds(patients)
+    news2 = _news2(patients, now)
+    devices = _devices(ids, now)
+    labels = dict(Condition.choices)
+    tiles = []
+    for patient in patients:
+        plan = getattr(patient, "plan", None)
+        expected = {e.metric: e.stale_after_hours for e in plan.expected_measurements.all()} if plan else {}
+        shown = [m for m in METRICS if m not in NOT_ON_TILES and (m in expected or (patient.id, m) in latest)]
+        metrics = {}
+        for code in shown:
+            meta = METRICS[code]
+            values = latest.get((patient.id, code), [])
+            value, measured_at = values[0] if values else (None, None)
+            window = expected.get(code, DEFAULT_STALE_AFTER_HOURS)
+            metrics[code] = {
+                "display": meta.display, "unit": meta.unit, "precision": meta.precision,
+                "value": value, "measured_at": measured_at.isoformat() if measured_at else None,
+                "trend": trend(value, values[1][0] if len(values) > 1 else None, precision=meta.precision)
+                if values else None,
+                "stale_after_hours": window,
+                "stale_hours": stale_hours(measured_at, stale_after_hours=window, now=now),
+                "spark": sparks.get((patient.id, code), []),
+                **thresholds[patient.id].get(code, {}),
+            }
+        tiles.append({
+            "id": patient.id, "name": patient.name, "family_name": patient.family_name, "mrn": patient.mrn,
+            "age": patient.age(now.date()), "status": patient.status, "care_team": patient.care_team.name,
+            "conditions": [{"code": c, "label": labels.get(c, c)} for c in patient.conditions],
+            "metrics": metrics, "news2": news2.get(patient.id), "devices": devices[patient.id],
+        })
+    return tiles
+
+
+def _queue(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    rank = Case(*[When(severity=s, then=Value(r)) for s, r in SEVERITY_RANK.items()], output_field=IntegerField())
+    return alerts.select_related("patient", "acknowledged_by").annotate(rank=rank).order_by("-rank", "-opened_at")
+
+
+def alert_queue(*, user, limit: int = 500) -> list[dict[str, Any]]:
+    """Open and acknowledged alerts of visible patients, most severe then newest first."""
+    alerts = Alert.objects.filter(patient__in=patients_visible_to(user), state__in=UNRESOLVED)
+    return [alert_event(a, "current") for a in _queue(alerts)[:limit]]
+
+
+def missed_events(*, user, since: dt.datetime, now: dt.datetime) -> list[dict[str, Any]] | None:
+    """What a reconnecting dashboard missed since its cursor: readings, then alert changes.
+
+    None when the cursor is older than the catch-up window: the browser reloads the census instead.
+    """
+    if since < now - CATCH_UP_WINDOW:
+        return None
+    start = since - CATCH_UP_OVERLAP
+    visible = list(visible_patient_ids(user=user))
+    readings = (Reading.objects
+                # measured_at bounds the scan to the reading_series index; a backfill measured more than
+                # an hour before the cursor is history, not news, and shows on the next census load.
+                .filter(patient_id__in=visible, metric__in=list(METRICS), measured_at__gte=start - CATCH_UP_WINDOW,
+                        received_at__gt=start)
+                .order_by("received_at", "id")
+                .values_list("id", "patient_id", "metric", "value", "measured_at", "received_at")[:CATCH_UP_LIMIT])
+    events = [reading_event(reading_id=i, patient_id=p, metric=m, value=v, measured_at=t, at=r)
+              for i, p, m, v, t, r in readings]
+    changed = Alert.objects.filter(patient_id__in=visible, updated_at__gt=start)
+    events += [alert_event(a, "changed") for a in _queue(changed)[:CATCH_UP_LIMIT]]
+    return events
