@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import orjson
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -10,6 +14,7 @@ from rest_framework.response import Response
 
 from alerts.models import Alert
 from devices.metrics import METRICS
+from patients import exports, history
 from patients.models import Patient
 from patients.selectors import latest_values, patients_visible_to
 from rpm import audit
@@ -55,3 +60,69 @@ def patient_detail(request: Request, patient_id: int) -> Response:
     ).data
     audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.detail", patient=patient)
     return Response(body)
+
+
+def _bad_request(errors: dict[str, str]) -> HttpResponse:
+    return HttpResponse(orjson.dumps(errors), status=400, content_type="application/json")
+
+
+def _range(request: Request, patient: Patient, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    return history.parse_range(start=request.query_params.get("start"), end=request.query_params.get("end"),
+                               tz=patient.tz, now=now)
+
+
+@api_view(["GET"])
+@permission_classes([IsClinician])
+def patient_readings(request: Request, patient_id: int) -> HttpResponse:
+    """A chart's series, downsampled to at most `max_points` keeping each bucket's lowest and highest reading."""
+    patient = get_object_or_404(patients_visible_to(request.user).only("id", "timezone"), pk=patient_id)
+    metric = request.query_params.get("metric", "")
+    if metric not in METRICS and metric not in history.METRIC_GROUPS:
+        return _bad_request({"metric": f"unknown metric {metric[:40]!r}; known: "
+                                       f"{', '.join([*METRICS, *history.METRIC_GROUPS])}"})
+    try:
+        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
+        max_points = history.parse_max_points(request.query_params.get("max_points"))
+    except history.RangeError as error:
+        return _bad_request(error.errors)
+    body = history.chart_series(patient_id=patient.id, metric=metric, start=start, end=end, tz=patient.tz,
+                                max_points=max_points)
+    audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.readings", patient=patient,
+                 detail={"metric": metric, "start": body["start"], "end": body["end"]})
+    return HttpResponse(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), content_type="application/json")
+
+
+def _export_name(patient: Patient, start: dt.datetime, end: dt.datetime, suffix: str) -> str:
+    return f"readings-{patient.mrn}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.{suffix}"
+
+
+@api_view(["GET"])
+@permission_classes([IsClinician])
+def export_csv(request: Request, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
+    try:
+        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
+    except history.RangeError as error:
+        return _bad_request(error.errors)
+    audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.csv", patient=patient,
+                 detail={"start": start.isoformat(), "end": end.isoformat()})
+    response = StreamingHttpResponse(exports.readings_csv(patient=patient, start=start, end=end),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(patient, start, end, "csv")}"'
+    return response
+
+
+@api_view(["GET"])
+@permission_classes([IsClinician])
+def export_fhir(request: Request, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
+    try:
+        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
+    except history.RangeError as error:
+        return _bad_request(error.errors)
+    bundle = exports.fhir_bundle(patient=patient, start=start, end=end)
+    audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.fhir", patient=patient,
+                 detail={"start": start.isoformat(), "end": end.isoformat(), "observations": len(bundle["entry"])})
+    response = HttpResponse(orjson.dumps(bundle), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="{_export_name(patient, start, end, "fhir.json")}"'
+    return response

@@ -7,4 +7,7 @@ from patients import api
 urlpatterns = [
     path("patients/", api.patient_list, name="api-patient-list"),
     path("patients/<int:patient_id>/", api.patient_detail, name="api-patient-detail"),
+    path("patients/<int:patient_id>/readings/", api.patient_readings, name="api-patient-readings"),
+    path("patients/<int:patient_id>/export/csv/", api.export_csv, name="api-patient-export-csv"),
+    path("patients/<int:patient_id>/export/fhir/", api.export_fhir, name="api-patient-export-fhir"),
 ]
