@@ -1,11 +1,12 @@
-"""Writes on the device fleet: register, enrol, unenrol, retire. Every change is audited."""
+"""Writes on the device fleet: register, enrol, unenrol, retire, return to inventory, and the
+device's credentials (rotate, revoke). Every change is audited."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 
-from devices.credentials import revoke_tokens
+from devices.credentials import issue_token, revoke_tokens
 from devices.models import Device, DeviceAssignment
 from patients.models import Patient
 from rpm import audit
@@ -32,6 +33,8 @@ def enrol_device(*, device: Device, patient: Patient, by=None, at=None) -> Devic
     device = Device.objects.select_for_update().get(pk=device.pk)
     if device.status == Device.Status.RETIRED:
         raise DeviceStateError("a retired device cannot be enrolled")
+    if patient.status == Patient.Status.DISCHARGED:
+        raise DeviceStateError("a discharged patient cannot be given a device")
     at = at or timezone.now()
     previous = DeviceAssignment.objects.filter(device=device, ended_at__isnull=True).first()
     if previous is not None:
@@ -71,3 +74,39 @@ def retire_device(*, device: Device, by=None) -> Device:
     revoke_tokens(device=device)
     audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="device.retire", target=device)
     return device
+
+
+@transaction.atomic
+def return_to_inventory(*, device: Device, by=None) -> Device:
+    """The device is back on the shelf: end its assignment and revoke its token, so the next
+    patient's copy gets a fresh one. A retired device stays retired."""
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.status == Device.Status.RETIRED:
+        raise DeviceStateError("a retired device cannot return to inventory")
+    unenrol_device(device=device, by=by)
+    revoked = revoke_tokens(device=device)
+    device.refresh_from_db()
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="device.return_to_inventory", target=device,
+                 detail={"credentials_revoked": revoked})
+    return device
+
+
+@transaction.atomic
+def rotate_device_token(*, device: Device, by=None) -> str:
+    """A new token for the device; the old one stops working in the same transaction. Shown once."""
+    device = Device.objects.select_for_update().get(pk=device.pk)
+    if device.status == Device.Status.RETIRED:
+        raise DeviceStateError("a retired device cannot be given a token")
+    token = issue_token(device=device, by=by)
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="device.rotate_token", target=device,
+                 detail={"prefix": token.split("_")[1]})
+    return token
+
+
+@transaction.atomic
+def revoke_device_token(*, device: Device, by=None) -> int:
+    """Stop the device's current token without issuing another (e.g. a device reported lost)."""
+    revoked = revoke_tokens(device=device)
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="device.revoke_token", target=device,
+                 detail={"credentials_revoked": revoked})
+    return revoked

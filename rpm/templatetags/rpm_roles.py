@@ -1,0 +1,12 @@
+"""Role checks for templates, e.g. the admin links in the top bar."""
+
+from django import template
+
+from rpm import roles
+
+register = template.Library()
+
+
+@register.filter
+def is_admin(user) -> bool:
+    return roles.is_admin(user)
