@@ -1,0 +1,133 @@
+"""Exports: CSV and a FHIR Bundle of exactly the range asked for, validated, scoped and audited.
+
+fhir.resources 8 ships R5 at its top level and R4B (4.3.0) beside it, and no 4.0.1 models: R4B's
+Bundle and Observation are the R4 structures these exports use, so they validate against those.
+"""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
+
+from rpm.models import AuditEvent
+from tests.builders import make_device, make_team, make_user
+from tests.patients.readings import add_readings, every
+
+UTC = dt.UTC
+DAY = dt.datetime(2026, 1, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def physician(team):
+    return make_user("physician-x", role="physician", team=team)
+
+
+@pytest.fixture
+def client(physician):
+    c = Client()
+    c.force_login(physician)
+    return c
+
+
+@pytest.fixture
+def readings(patient):
+    """Hourly heart rate over three days, and one blood pressure, one SpO2 and one dose event on the middle day."""
+    device, _ = make_device(patient=patient)
+    add_readings(patient, "heart_rate", ((at, 70) for at in every(DAY - dt.timedelta(days=1), dt.timedelta(hours=1),
+                                                                  72)), device=device)
+    add_readings(patient, "systolic_bp", [(DAY + dt.timedelta(hours=8, minutes=5), 150)], device=device)
+    add_readings(patient, "diastolic_bp", [(DAY + dt.timedelta(hours=8, minutes=5), 95)], device=device)
+    add_readings(patient, "spo2", [(DAY + dt.timedelta(hours=9, minutes=30), 96)], device=device)
+    add_readings(patient, "dose_taken", [(DAY + dt.timedelta(hours=9, minutes=30), 1)])
+    return device
+
+
+def csv_rows(response):
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def fhir(client, patient, **params):
+    return client.get(f"/api/v1/patients/{patient.id}/export/fhir/", params)
+
+
+def test_csv_contains_exactly_the_range(client, patient, readings):
+    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/",
+                          {"start": "2026-01-10T00:00:00Z", "end": "2026-01-11T00:00:00Z"})
+    rows = csv_rows(response)
+    times = [dt.datetime.fromisoformat(r["measured_at_utc"]) for r in rows]
+    assert len([r for r in rows if r["metric"] == "heart_rate"]) == 24
+    assert min(times) == DAY and max(times) < DAY + dt.timedelta(days=1)
+
+
+def test_csv_rows_carry_source_and_device(client, patient, readings):
+    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/",
+                          {"start": "2026-01-10T09:30:00Z", "end": "2026-01-10T09:30:01Z"})
+    spo2 = next(r for r in csv_rows(response) if r["metric"] == "spo2")
+    assert (spo2["value"], spo2["unit"], spo2["source"], spo2["device_serial"]) == ("96.0", "%", "seed",
+                                                                                     readings.serial)
+
+
+def test_csv_is_a_download(client, patient, readings):
+    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "2026-01-10", "end": "2026-01-10"})
+    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_fhir_export_is_a_valid_bundle_of_observations(client, patient, readings):
+    body = fhir(client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
+    bundle = Bundle.model_validate(body)
+    assert bundle.type == "collection"
+    for entry in body["entry"]:
+        Observation.model_validate(entry["resource"])
+
+
+def test_fhir_export_contains_exactly_the_range(client, patient, readings):
+    body = fhir(client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
+    times = [dt.datetime.fromisoformat(e["resource"]["effectiveDateTime"]) for e in body["entry"]]
+    assert min(times) == DAY and max(times) < DAY + dt.timedelta(days=1)
+    assert len(body["entry"]) == 24 + 1 + 1  # heart rate, one BP panel, SpO2; the dose event has no LOINC
+
+
+def test_blood_pressure_is_one_observation_with_two_components(client, patient, readings):
+    body = fhir(client, patient, start="2026-01-10T08:01:00Z", end="2026-01-10T08:10:00Z").json()
+    (entry,) = body["entry"]
+    bp = entry["resource"]
+    assert bp["code"]["coding"][0]["code"] == "85354-9"
+    assert {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"] for c in bp["component"]} == {
+        "8480-6": 150, "8462-4": 95}
+    assert {c["valueQuantity"]["code"] for c in bp["component"]} == {"mm[Hg]"}
+
+
+def test_vital_signs_carry_loinc_ucum_and_the_vital_signs_profile(client, patient, readings):
+    body = fhir(client, patient, start="2026-01-10T09:30:00Z", end="2026-01-10T09:30:01Z").json()
+    (entry,) = body["entry"]
+    spo2 = entry["resource"]
+    assert [c["code"] for c in spo2["code"]["coding"]] == ["2708-6", "59408-5"]
+    assert spo2["valueQuantity"] == {"value": 96.0, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}
+    assert "http://hl7.org/fhir/StructureDefinition/vitalsigns" in spo2["meta"]["profile"]
+    assert spo2["category"][0]["coding"][0]["code"] == "vital-signs"
+
+
+def test_both_exports_are_audited(client, patient, physician, readings):
+    client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "2026-01-10", "end": "2026-01-10"})
+    fhir(client, patient, start="2026-01-10", end="2026-01-10")
+    verbs = set(AuditEvent.objects.filter(actor=physician, patient=patient, action="export")
+                .values_list("verb", flat=True))
+    assert verbs == {"patient.export.csv", "patient.export.fhir"}
+
+
+@pytest.mark.parametrize("kind", ["csv", "fhir"])
+def test_another_teams_physician_gets_404_for_exports(patient, readings, kind):
+    outsider = make_user("physician-y", role="physician", team=make_team("Ward Y"))
+    c = Client()
+    c.force_login(outsider)
+    assert c.get(f"/api/v1/patients/{patient.id}/export/{kind}/").status_code == 404
+
+
+def test_a_bad_export_range_is_a_400_naming_the_parameter(client, patient):
+    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "soon"})
+    assert response.status_code == 400 and "start" in response.json()
