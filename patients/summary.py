@@ -1,0 +1,111 @@
+"""Reads for the physician's patient page: devices, weight trend, alert history and the readings table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch
+
+from alerts.models import Alert, AlertNote
+from devices.metrics import METRICS
+from devices.models import DeviceAssignment, Reading
+from patients.models import Patient
+
+READINGS_PAGE_SIZE = 50
+# AHA / HFSA heart failure self-care: call on a gain of 2-3 lb (0.9 kg) in a day or 5 lb (2.3 kg) in a week
+WEIGHT_GAIN_1_DAY_KG = 0.9
+WEIGHT_GAIN_7_DAYS_KG = 2.3
+# a reference weight counts as "N days before" when it was taken within this much of that moment
+WEIGHT_MATCH_TOLERANCE = dt.timedelta(hours=12)
+
+
+def enrolled_devices(*, patient: Patient) -> list[DeviceAssignment]:
+    """Current assignments with their device (last contact, battery)."""
+    return list(DeviceAssignment.objects.filter(patient=patient, ended_at__isnull=True).select_related("device"))
+
+
+def _weight_near(patient: Patient, at: dt.datetime) -> float | None:
+    candidates = list(
+        Reading.objects.filter(patient=patient, metric="body_weight", measured_at__gte=at - WEIGHT_MATCH_TOLERANCE,
+                               measured_at__lte=at + WEIGHT_MATCH_TOLERANCE)
+        .values_list("measured_at", "value")
+    )
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: abs(c[0] - at))[1]
+
+
+def weight_change(*, patient: Patient) -> dict | None:
+    """Latest weight and its change against the weights taken about 1 and 7 days before it."""
+    latest = (Reading.objects.filter(patient=patient, metric="body_weight").order_by("-measured_at")
+              .values_list("measured_at", "value").first())
+    if latest is None:
+        return None
+    at, value = latest
+    out: dict = {"value": value, "measured_at": at}
+    for key, days, bar in (("change_1d", 1, WEIGHT_GAIN_1_DAY_KG), ("change_7d", 7, WEIGHT_GAIN_7_DAYS_KG)):
+        before = _weight_near(patient, at - dt.timedelta(days=days))
+        change = None if before is None else round(value - before, 2)
+        out[key] = change
+        out[f"{key}_flag"] = change is not None and change >= bar
+    return out
+
+
+def alert_history(*, patient: Patient, limit: int = 100) -> list[Alert]:
+    """Newest first, with the rule, who acknowledged and resolved, and the notes."""
+    return list(
+        patient.alerts.select_related("rule", "acknowledged_by", "resolved_by")
+        .prefetch_related(Prefetch("notes", queryset=AlertNote.objects.select_related("author")))
+        .order_by("-opened_at")[:limit]
+    )
+
+
+def open_alerts(*, patient: Patient) -> list[Alert]:
+    return list(patient.alerts.exclude(state=Alert.State.RESOLVED).select_related("rule").order_by("-opened_at"))
+
+
+def alert_markers(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> dict[str, list[dict]]:
+    """Per metric, the alerts that fired in the range, placed at their first triggering reading."""
+    alerts = list(patient.alerts.filter(last_triggered_at__gte=start, opened_at__lt=end).exclude(metric="")
+                  .values("id", "metric", "severity", "state", "explanation", "opened_at", "reading_ids"))
+    first_ids = [a["reading_ids"][0] for a in alerts if a["reading_ids"]]
+    readings = {r[0]: r[1:] for r in Reading.objects.filter(id__in=first_ids)
+                .values_list("id", "measured_at", "value", "metric")}
+    markers: dict[str, list[dict]] = {}
+    for a in alerts:
+        reading = readings.get(a["reading_ids"][0]) if a["reading_ids"] else None
+        at, value, metric = reading if reading else (a["opened_at"], None, a["metric"])
+        markers.setdefault(metric, []).append({
+            "id": a["id"], "at": at, "value": value, "severity": a["severity"], "state": a["state"],
+            "explanation": a["explanation"],
+        })
+    return markers
+
+
+def readings_page(*, patient: Patient, metric: str | None, page: int,
+                  page_size: int = READINGS_PAGE_SIZE) -> dict:
+    """One page of readings, newest first; `has_next` without counting the whole history."""
+    page = max(page, 1)
+    queryset = Reading.objects.filter(patient=patient)
+    if metric:
+        queryset = queryset.filter(metric=metric)
+    rows = list(queryset.select_related("device").order_by("-measured_at", "-id")
+                [(page - 1) * page_size: page * page_size + 1])
+    return {"rows": rows[:page_size], "page": page, "has_next": len(rows) > page_size, "has_previous": page > 1,
+            "metric": metric or "", "metrics": [(code, m.display) for code, m in METRICS.items()]}
+
+
+def charted_metrics(*, patient: Patient, present: set[str]) -> list[str]:
+    """Charts to draw, in catalogue order: metrics with readings (`present`) or expected by the plan,
+    blood pressure as one chart; dose events are shown as adherence, not charted."""
+    wanted = set(present)
+    if hasattr(patient, "plan"):
+        wanted |= set(patient.plan.expected_measurements.values_list("metric", flat=True))
+    charts = []
+    for code in METRICS:
+        if code in ("systolic_bp", "diastolic_bp"):
+            if wanted & {"systolic_bp", "diastolic_bp"} and "blood_pressure" not in charts:
+                charts.append("blood_pressure")
+        elif code != "dose_taken" and code in wanted:
+            charts.append(code)
+    return charts
