@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from alerts.selectors import proportion_of_days_covered
 from patients.models import MedicationSchedule, Patient
 
 # CMS CPT 99454 (RPM device supply) is billable when readings arrive on at least 16 days of a 30-day period.
@@ -111,15 +112,15 @@ def match_doses(doses: list[Dose], events: list[dt.datetime], *, now: dt.datetim
 
 def medication_adherence(*, patient: Patient, now: dt.datetime, days: int = CALENDAR_DAYS) -> dict:
     """Taken, late and missed per scheduled dose over the last `days` local days, and the proportion of days
-    covered (a day is covered when every dose due that day was taken, on time or late)."""
+    covered (complete local days on which every scheduled dose was taken within its window)."""
     tz = patient.tz
     today = now.astimezone(tz).date()
     first_day = today - dt.timedelta(days=days - 1)
     schedules = list(MedicationSchedule.objects.filter(plan__patient=patient))
     doses = scheduled_doses(schedules=schedules, tz=tz, first_day=first_day, last_day=today)
     if not doses:
-        return {"doses": [], "counts": {}, "pdc": None, "days_covered": 0, "days_scheduled": 0,
-                "adherent": None, "bar": PDC_ADHERENT}
+        return {"doses": [], "counts": {}, "pdc": None, "pdc_percent": None, "adherent": None,
+                "bar": PDC_ADHERENT}
     widest = max(d.window for d in doses)
     events: list[dt.datetime] = []
     with connection.cursor() as cursor:
@@ -132,12 +133,7 @@ def medication_adherence(*, patient: Patient, now: dt.datetime, days: int = CALE
             events.extend([measured_at] * max(1, round(value)))  # value: doses taken in that event
     match_doses(doses, events, now=now)
     counts = {status: sum(1 for d in doses if d.status == status) for status in ("taken", "late", "missed", "pending")}
-    by_day: dict[dt.date, list[Dose]] = {}
-    for dose in doses:
-        by_day.setdefault(dose.scheduled_at.astimezone(tz).date(), []).append(dose)
-    # a day is judged once none of its doses is still pending
-    by_day = {day: day_doses for day, day_doses in by_day.items() if all(d.status != "pending" for d in day_doses)}
-    covered = sum(1 for day_doses in by_day.values() if all(d.status in ("taken", "late") for d in day_doses))
-    pdc = covered / len(by_day) if by_day else None
-    return {"doses": doses, "counts": counts, "pdc": pdc, "days_covered": covered, "days_scheduled": len(by_day),
+    # the engine's own figure, so the page and the adherence alerts never disagree
+    pdc = proportion_of_days_covered(patient, now=now, days=days)
+    return {"doses": doses, "counts": counts, "pdc": pdc, "pdc_percent": None if pdc is None else round(100 * pdc),
             "adherent": None if pdc is None else pdc >= PDC_ADHERENT, "bar": PDC_ADHERENT}
