@@ -289,6 +289,16 @@ def test_csv_import_through_the_api_reports_rows(api):
     body = "serial,kind,manufacturer,model\nSN-C1,glucometer,Acme,G1\nSN-C2,toaster,Acme,T\n"
     response = api.post("/api/v1/devices/import/", body, content_type="text/csv")
     assert response.status_code == 200, response.json()
-    assert response.json()["created"] == 1
-    assert response.json()["errors"] == [{"line": 3, "serial": "SN-C2", "reason": response.json()["errors"][0]["reason"]}]
-    assert "unknown kind" in response.json()["errors"][0]["reason"]
+    body = response.json()
+    assert body["created"] == 1
+    [error] = body["errors"]
+    assert (error["line"], error["serial"]) == (3, "SN-C2")
+    assert "unknown kind" in error["reason"]
+
+
+def test_csv_import_through_the_api_refuses_a_non_utf8_file_with_400(api):
+    response = api.post("/api/v1/devices/import/", b"serial,kind\nSN-\xe9,cgm\n",
+                        content_type="text/csv")
+    assert response.status_code == 400
+    assert "not UTF-8" in response.json()["file"][0]
+    assert not Device.objects.exists()
