@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -56,15 +57,29 @@ class AlertRule(models.Model):
     class Meta:
         ordering = ["kind", "metric", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(scope="patient", patient__isnull=False) | ~Q(scope="patient"), name="patient_scope_has_patient"
-            ),
+            models.CheckConstraint(condition=Q(scope="patient", patient__isnull=False) | ~Q(scope="patient"),
+                                   name="patient_scope_has_patient"),
             models.UniqueConstraint(fields=["patient", "overrides"], condition=Q(overrides__isnull=False),
                                     name="one_override_per_patient_rule"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from alerts.rules import validate_params
+
+        errors = validate_params(self.kind, self.metric, self.params)
+        if self.scope == self.Scope.CONDITION and not self.condition:
+            errors["condition"] = "a condition-scoped rule needs a condition"
+        if self.scope == self.Scope.PATIENT and self.patient_id is None:
+            errors["patient"] = "a patient-scoped rule needs a patient"
+        by_field: dict[str, list[str]] = {}
+        for key, message in errors.items():
+            field = key if key in ("kind", "metric", "condition", "patient") else "params"
+            by_field.setdefault(field, []).append(message if field == key else f"{key}: {message}")
+        if by_field:
+            raise ValidationError(by_field)
 
 
 class Alert(models.Model):
@@ -81,6 +96,10 @@ class Alert(models.Model):
     explanation = models.TextField()
     reading_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     trigger_count = models.PositiveIntegerField(default=1)
+    # identity of the latest trigger: the same trigger seen again (a re-run task) changes nothing
+    trigger_key = models.CharField(max_length=200, blank=True)
+    # measured_at of the newest reading the alert has seen; older episodes arriving late are not re-raised
+    last_reading_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField()
     last_triggered_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -116,3 +135,6 @@ class AlertNote(models.Model):
 
     class Meta:
         ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.verb or 'note'} on alert {self.alert_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,1 +1,26 @@
-"""Hands newly stored readings to the alert engine (filled in by the alert engine)."""
+"""Hands newly stored readings to the alert engine: one evaluation task per ingest call.
+
+`readings_stored` is sent after commit. If the broker is down the publish fails fast
+(broker transport options: no retries, short timeouts) and is logged; the device has
+its answer regardless, and the sweep evaluates the readings once Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.dispatch import receiver
+
+from devices.signals import StoredReading, readings_stored
+
+log = logging.getLogger(__name__)
+
+
+@receiver(readings_stored, dispatch_uid="alerts.enqueue_evaluation")
+def enqueue_evaluation(sender, readings: list[StoredReading], **kwargs) -> None:
+    from alerts.tasks import evaluate_readings
+
+    try:
+        evaluate_readings.apply_async(args=[[r.id for r in readings]], retry=False)
+    except Exception as exc:
+        log.warning("alert evaluation of %d readings not queued (the sweep will catch up): %r", len(readings), exc)

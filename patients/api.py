@@ -13,8 +13,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.models import Alert
+from alerts.selectors import news2_for_patient
 from devices.metrics import METRICS
-from patients import exports, history
+from patients import exports, history, summary
 from patients.models import Patient
 from patients.selectors import latest_values, patients_visible_to
 from rpm import audit
@@ -55,6 +56,7 @@ def patient_detail(request: Request, patient_id: int) -> Response:
     body["latest"] = {
         metric: {**reading, "display": METRICS[metric].display} for metric, reading in latest.items()
     }
+    body["news2"] = news2_for_patient(patient)
     body["open_alerts"] = OpenAlertSerializer(
         patient.alerts.exclude(state=Alert.State.RESOLVED).order_by("-opened_at"), many=True
     ).data
@@ -87,6 +89,7 @@ def patient_readings(request: Request, patient_id: int) -> HttpResponse:
         return _bad_request(error.errors)
     body = history.chart_series(patient_id=patient.id, metric=metric, start=start, end=end, tz=patient.tz,
                                 max_points=max_points)
+    body["alerts"] = summary.chart_alerts(patient=patient, metrics=list(body["series"]), start=start, end=end)
     audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.readings", patient=patient,
                  detail={"metric": metric, "start": body["start"], "end": body["end"]})
     return HttpResponse(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), content_type="application/json")

@@ -9,3 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rpm.settings")
 app = Celery("rpm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # readings stored but never evaluated (broker down, worker died): picked up after a minute
+    "alerts-sweep-unevaluated": {"task": "alerts.sweep_unevaluated", "schedule": 30.0},
+    # unacknowledged alerts past their severity's time (high escalates after 5 min)
+    "alerts-escalate": {"task": "alerts.escalate", "schedule": 30.0},
+    "alerts-check-missing-data": {"task": "alerts.check_missing_data", "schedule": 300.0},
+    "alerts-check-medication-adherence": {"task": "alerts.check_medication_adherence", "schedule": 300.0},
+    "alerts-check-device-health": {"task": "alerts.check_device_health", "schedule": 600.0},
+}

@@ -1,0 +1,84 @@
+"""Who hears about an alert, and how. A notifier is anything with `send(alert=, event=, recipients=)`;
+add SMS or paging by writing one and listing its dotted path in settings.ALERT_NOTIFIERS.
+
+Called after commit only. A failing notifier (Redis or the mail server down) is logged by alert id
+(never patient data) and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.utils.module_loading import import_string
+
+from alerts import live
+from alerts.models import Alert, Severity
+from patients.models import CareTeamMembership
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NOTIFIERS = ["alerts.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier"]
+
+
+class Notifier(Protocol):
+    def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None: ...
+
+
+class InAppNotifier:
+    """Every change goes to the browsers over the channel layer (alerts.live)."""
+
+    def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None:
+        live.push_alert(alert, event)
+
+
+class EmailNotifier:
+    """High-severity alerts, when raised or escalated, by Django's mail backend (console in development)."""
+
+    events = ("opened", "escalated")
+
+    def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None:
+        if alert.severity != Severity.HIGH or event not in self.events:
+            return
+        addresses = sorted({u.email for u in recipients if u.email})
+        if not addresses:
+            return
+        level = f" (escalation level {alert.escalation_level})" if event == "escalated" else ""
+        send_mail(
+            subject=f"[RPM] High alert{level}: {alert.rule.name} for patient {alert.patient.mrn}",
+            message=f"{alert.explanation}\n\nOpened {alert.opened_at:%Y-%m-%d %H:%M} UTC. Alert #{alert.pk}.",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=addresses,
+        )
+
+
+def recipients_for(alert: Alert, event: str) -> list[User]:
+    """Raised: the patient's care team. Escalated: the care team's physicians."""
+    memberships = CareTeamMembership.objects.filter(care_team_id=alert.patient.care_team_id,
+                                                    user__is_active=True).select_related("user")
+    if event == "escalated":
+        memberships = memberships.filter(role=CareTeamMembership.Role.PHYSICIAN)
+    elif event != "opened":
+        return []
+    return [m.user for m in memberships]
+
+
+def notifiers() -> list[Notifier]:
+    return [import_string(path)() for path in getattr(settings, "ALERT_NOTIFIERS", DEFAULT_NOTIFIERS)]
+
+
+def notify(alert: Alert, event: str) -> None:
+    """Tell every notifier; call after commit."""
+    try:
+        recipients = recipients_for(alert, event)
+    except Exception as exc:  # the database went away after commit: the browsers still get the push
+        log.warning("alert %s: could not load recipients: %r", alert.pk, exc)
+        recipients = []
+    for notifier in notifiers():
+        try:
+            notifier.send(alert=alert, event=event, recipients=recipients)
+        except Exception as exc:
+            log.warning("alert %s: %s failed for %s: %r", alert.pk, type(notifier).__name__, event, exc)
