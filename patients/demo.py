@@ -398,7 +398,7 @@ def seed_demo(*, password: str | None = None, patients: int = 12, days: int = 30
 
 
 def _create_users(*, password: str, wards: list[CareTeam]) -> list[User]:
-    groups = {g.name: g for g in Group.objects.filter(name__in=(NURSE, PHYSICIAN, ADMIN))}
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (NURSE, PHYSICIAN, ADMIN)}
     names = {"nurse1": ("Nora", "Nurse-One"), "nurse2": ("Ned", "Nurse-Two"),
              "physician1": ("Phil", "Physician-One"), "admin1": ("Ada", "Admin-One")}
     hashed = make_password(password)  # once: a password hash costs most of a second
