@@ -179,7 +179,8 @@ def chart_series(*, patient_id: int, metric: str, start: dt.datetime, end: dt.da
     metrics = METRIC_GROUPS.get(metric, (metric,))
     per_series = max(max_points // len(metrics), MIN_MAX_POINTS)
     body: dict = {"metric": metric, "start": start.isoformat(), "end": end.isoformat(), "max_points": max_points,
-                  "timezone": tz.key, "series": {}}
+                  "timezone": tz.key, "start_local": _wall_clock(start, tz), "end_local": _wall_clock(end, tz),
+                  "series": {}}
     for code in metrics:
         raw = raw_series(patient_id=patient_id, metric=code, start=start, end=end)
         shown = downsample(raw, start=start, end=end, max_points=per_series)
@@ -202,6 +203,10 @@ def local_times(t_ms: np.ndarray, tz: zoneinfo.ZoneInfo) -> list[str]:
         dtype=np.int64, count=len(t_ms),
     )
     return np.datetime_as_string((t_ms + offsets_ms).astype("datetime64[ms]"), unit="s").tolist()
+
+
+def _wall_clock(when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return when.astimezone(tz).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def _ms(when: dt.datetime) -> int:

@@ -64,21 +64,21 @@ def open_alerts(*, patient: Patient) -> list[Alert]:
     return list(patient.alerts.exclude(state=Alert.State.RESOLVED).select_related("rule").order_by("-opened_at"))
 
 
-def alert_markers(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> dict[str, list[dict]]:
-    """Per metric, the alerts that fired in the range, placed at their first triggering reading."""
-    alerts = list(patient.alerts.filter(last_triggered_at__gte=start, opened_at__lt=end).exclude(metric="")
+def chart_alerts(*, patient: Patient, metrics: list[str], start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """Alerts on these metrics that fired in the range, placed at their first triggering reading (patient time)."""
+    alerts = list(Alert.objects.filter(patient_id=patient.pk, metric__in=metrics, last_triggered_at__gte=start,
+                                       opened_at__lt=end)
                   .values("id", "metric", "severity", "state", "explanation", "opened_at", "reading_ids"))
     first_ids = [a["reading_ids"][0] for a in alerts if a["reading_ids"]]
-    readings = {r[0]: r[1:] for r in Reading.objects.filter(id__in=first_ids)
-                .values_list("id", "measured_at", "value", "metric")}
-    markers: dict[str, list[dict]] = {}
+    readings = {r[0]: r[1:] for r in Reading.objects.filter(id__in=first_ids).values_list("id", "measured_at", "value")}
+    tz = patient.tz
+    markers = []
     for a in alerts:
-        reading = readings.get(a["reading_ids"][0]) if a["reading_ids"] else None
-        at, value, metric = reading if reading else (a["opened_at"], None, a["metric"])
-        markers.setdefault(metric, []).append({
-            "id": a["id"], "at": at, "value": value, "severity": a["severity"], "state": a["state"],
-            "explanation": a["explanation"],
-        })
+        at, value = readings.get(a["reading_ids"][0], (a["opened_at"], None)) if a["reading_ids"] else \
+            (a["opened_at"], None)
+        markers.append({"id": a["id"], "metric": a["metric"], "severity": a["severity"], "state": a["state"],
+                        "explanation": a["explanation"], "at": at.isoformat(), "value": value,
+                        "local": at.astimezone(tz).replace(tzinfo=None).isoformat(timespec="seconds")})
     return markers
 
 
