@@ -21,8 +21,6 @@ SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 OPS: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
                                                    ">=": operator.ge}
 OP_WORDS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
-# the safe side of a band once back inside it by `margin`
-SAFE_WORDS = {"<": "at or above", "<=": "above", ">": "at or below", ">=": "below"}
 UNIT_DISPLAY = {"mm[Hg]": "mmHg", "Cel": "°C", "{steps}": "steps", "{dose}": "doses"}
 EPSILON = 1e-6
 
@@ -305,31 +303,29 @@ def _evaluate_average(series: Sequence[Point], *, metric: str, params: dict, new
     return None
 
 
-def _safe(metric: str, params: dict, value: float) -> bool:
-    """Inside every band by the resolve margin (hysteresis: the way back is narrower than the way out)."""
+def _safe_edges(params: dict) -> tuple[float | None, float | None]:
+    """The way back (hysteresis): at or above the highest low limit plus the margin, and at or below the
+    lowest high limit minus the margin."""
     margin = params.get("resolve_margin") or 0
+    lows = [b["value"] + margin for b in params["bands"] if b["op"] in ("<", "<=")]
+    highs = [b["value"] - margin for b in params["bands"] if b["op"] in (">", ">=")]
+    return (max(lows) if lows else None), (min(highs) if highs else None)
+
+
+def _safe(metric: str, params: dict, value: float) -> bool:
+    """Outside every band and inside the resolve edges: the way back is narrower than the way out."""
     v = rounded(metric, value)
-    for band in params["bands"]:
-        op, limit = band["op"], band["value"]
-        if op == "<" and not v >= limit + margin - EPSILON:
-            return False
-        if op == "<=" and not v > limit + margin + EPSILON:
-            return False
-        if op == ">" and not v <= limit - margin + EPSILON:
-            return False
-        if op == ">=" and not v < limit - margin - EPSILON:
-            return False
-    return True
+    if any(OPS[band["op"]](v, band["value"]) for band in params["bands"]):
+        return False
+    low, high = _safe_edges(params)
+    return (low is None or v >= low - EPSILON) and (high is None or v <= high + EPSILON)
 
 
 def _safe_limits_text(metric: str, params: dict) -> str:
-    margin = params.get("resolve_margin") or 0
-    parts = []
-    for band in params["bands"]:
-        op, limit = band["op"], band["value"]
-        edge = limit + margin if op in ("<", "<=") else limit - margin
-        parts.append(f"{SAFE_WORDS[op]} {show(metric, edge)}")
-    return " and ".join(dict.fromkeys(parts))
+    low, high = _safe_edges(params)
+    if low is not None and high is not None:
+        return f"between {show(metric, low)} and {show(metric, high)}"
+    return f"at or above {show(metric, low)}" if low is not None else f"at or below {show(metric, high)}"
 
 
 def band_recovery(series: Sequence[Point], *, metric: str, params: dict, after: dt.datetime) -> Recovery | None:
