@@ -7,16 +7,22 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint bench stop clean
 
 $(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version 2>&1)); try PYTHON=python3.12 make ..."; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; demo data on the first run.
 run: $(STAMP)
-	$(PY) -m rpm.launch
+	RPM_ENV=$${RPM_ENV:-development} $(PY) -m rpm.launch
 
+# pytest's own exit code is kept in var/test-exit-code (make itself answers 2 for any failure); .ci/run uses it.
 test: $(STAMP)
-	RPM_ENV=development $(PY) -m rpm.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS)
+	@mkdir -p var && rm -f var/test-exit-code
+	RPM_ENV=development $(PY) -m rpm.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS) || \
+		{ code=$$?; echo $$code > var/test-exit-code; exit $$code; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
