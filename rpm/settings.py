@@ -95,8 +95,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection pool per process, not persistent connections: under ASGI (daphne) every request runs its sync code
+# in a new thread, so CONN_MAX_AGE would open, and leak, one PostgreSQL connection per request ("too many clients").
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": 2, "max_size": envint("DB_POOL_MAX_SIZE", 16), "timeout": 10,
+}
 if os.environ.get("TEST_DATABASE_NAME"):  # lets several test runs share one server
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
