@@ -14,6 +14,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from alerts.live import alert_event, reading_event
 from alerts.models import SEVERITY_RANK, Alert, AlertRule
+from alerts.selectors import applicable_rules, news2_for_patient
 from devices.metrics import METRICS
 from devices.models import DeviceAssignment, Reading
 from patients.models import Condition, Patient
@@ -120,57 +121,34 @@ def stale_hours(measured_at: dt.datetime | None, *, stale_after_hours: int, now:
     return int(age.total_seconds() // 3600)
 
 
-def _thresholds(patients: list[Patient]) -> dict[int, dict[str, dict[str, float]]]:
-    """Low/high bounds per patient and metric, from the enabled threshold rules that apply to each patient.
-
-    Uses the alert engine's effective-rules selector when it provides one; otherwise reads the
-    AlertRule rows (scope everyone, the patient's conditions, or the patient; patient overrides win).
-    """
-    out: dict[int, dict[str, dict[str, float]]] = {p.id: {} for p in patients}
-    rules = list(AlertRule.objects.filter(enabled=True, kind=AlertRule.Kind.THRESHOLD).exclude(metric=""))
+def _thresholds(patients: list[Patient]) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """The alerting bands per patient and metric ({op, value, severity}) of the rules the alert engine applies
+    to each patient (overrides in place of the defaults). The tile marks a value any band covers."""
+    kinds = (AlertRule.Kind.THRESHOLD, AlertRule.Kind.PERSISTENCE)
+    candidates = list(AlertRule.objects.filter(kind__in=kinds).exclude(metric=""))
+    out: dict[int, dict[str, list[dict[str, Any]]]] = {}
     for patient in patients:
-        overridden = {r.overrides_id for r in rules if r.patient_id == patient.id and r.overrides_id}
-        for rule in rules:
-            applies = (rule.scope == AlertRule.Scope.EVERYONE
-                       or (rule.scope == AlertRule.Scope.CONDITION and rule.condition in patient.conditions)
-                       or (rule.scope == AlertRule.Scope.PATIENT and rule.patient_id == patient.id))
-            if not applies or rule.id in overridden:
+        plan = getattr(patient, "plan", None)
+        bands = out[patient.id] = {}
+        for rule in applicable_rules(candidates, patient=patient, spo2_scale=plan.spo2_scale if plan else 1):
+            if rule.params.get("average_days"):  # a band over a 7-day average is not about the latest value
                 continue
-            low, high = _bounds(rule.params)
-            bounds = out[patient.id].setdefault(rule.metric, {})
-            # Several rules on one metric: the tightest band, so the tile marks what any rule would alert on.
-            if low is not None:
-                bounds["low"] = max(low, bounds.get("low", low))
-            if high is not None:
-                bounds["high"] = min(high, bounds.get("high", high))
+            bands.setdefault(rule.metric, []).extend(
+                {"op": b["op"], "value": b["value"], "severity": b.get("severity", rule.severity)}
+                for b in rule.params.get("bands", []) if isinstance(b, dict) and b.get("op") in _OPS)
     return out
 
 
-def _bounds(params: dict[str, Any]) -> tuple[float | None, float | None]:
-    """The (low, high) a threshold rule alerts outside of, whatever band layout its params use."""
-    lows = [params.get(k) for k in ("low", "below", "min", "lt", "lte")]
-    highs = [params.get(k) for k in ("high", "above", "max", "gt", "gte")]
-    for band in params.get("bands", []) if isinstance(params.get("bands"), list) else []:
-        if isinstance(band, dict):
-            lows += [band.get("below"), band.get("low")]
-            highs += [band.get("above"), band.get("high")]
-    lows = [float(v) for v in lows if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    highs = [float(v) for v in highs if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return (max(lows) if lows else None, min(highs) if highs else None)
+_OPS = ("<", "<=", ">", ">=")
 
 
 def _news2(patients: list[Patient], now: dt.datetime) -> dict[int, dict[str, Any] | None]:
-    """NEWS2 per patient where the alert engine provides it; blank (None) otherwise."""
-    try:
-        from alerts import news2  # the alert engine's module
-    except ImportError:
-        return {p.id: None for p in patients}
-    compute = getattr(news2, "news2_for_patients", None) or getattr(news2, "news2_for_patient", None)
-    if compute is None:
-        return {p.id: None for p in patients}
-    if compute.__name__ == "news2_for_patients":
-        return compute(patients=patients, now=now)
-    return {p.id: compute(patient=p, now=now) for p in patients}
+    """NEWS2 from the alert engine (None where a parameter has no reading in the plan's window)."""
+    out = {}
+    for patient in patients:
+        score = news2_for_patient(patient, now=now)
+        out[patient.id] = score and {"score": score["score"], "risk": score["risk"]}
+    return out
 
 
 def _devices(patient_ids: list[int], now: dt.datetime) -> dict[int, list[dict[str, Any]]]:
@@ -223,7 +201,7 @@ def census(*, user, now: dt.datetime, patient_ids: set[int] | None = None) -> li
                 "stale_after_hours": window,
                 "stale_hours": stale_hours(measured_at, stale_after_hours=window, now=now),
                 "spark": sparks.get((patient.id, code), []),
-                **thresholds[patient.id].get(code, {}),
+                "bands": thresholds[patient.id].get(code, []),
             }
         tiles.append({
             "id": patient.id, "name": patient.name, "family_name": patient.family_name, "mrn": patient.mrn,
