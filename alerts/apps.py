@@ -5,5 +5,5 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self) -> None:
-        from alerts import receivers  # noqa: F401  (connects to readings_stored)
-        from alerts import live  # noqa: F401  (the live push's readings_stored receiver)
+        # connect the readings_stored receivers: the live push and the alert engine
+        from alerts import live, receivers  # noqa: F401

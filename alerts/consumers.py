@@ -117,8 +117,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if last is not None and seq > last + 1:
             missing.update(range(last + 1, seq))
             if self.gap_check is None:
+                noticed_at = _now()
                 self.gap_check = asyncio.get_running_loop().call_later(
-                    GAP_GRACE_SECONDS, lambda since=_now(): asyncio.ensure_future(self.fill_gaps(since)))
+                    GAP_GRACE_SECONDS, lambda: asyncio.ensure_future(self.fill_gaps(noticed_at)))
         self.last_seq[group] = seq if last is None else max(last, seq)
 
     async def fill_gaps(self, noticed_at: dt.datetime) -> None:
