@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
@@ -123,7 +124,7 @@ def device_list(request: Request) -> Response:
     return paginator.get_paginated_response(DeviceOutSerializer(page, many=True).data)
 
 
-@extend_schema(responses=DeviceOutSerializer)
+@extend_schema(responses=DeviceOutSerializer, operation_id="v1_devices_detail")
 @api_view(["GET"])
 @permission_classes([IsAdminRole])
 def device_detail(request: Request, device_id: int) -> Response:
@@ -204,7 +205,8 @@ class CSVParser(BaseParser):
 
 
 @extend_schema(request={"text/csv": {"type": "string"}, "multipart/form-data": {
-    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}})
+    "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+    responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
 @api_view(["POST"])
 @permission_classes([IsAdminRole])
 @parser_classes([CSVParser, MultiPartParser, FormParser, JSONParser])

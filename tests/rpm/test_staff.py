@@ -80,7 +80,7 @@ def test_adding_a_nurse_to_a_care_team_on_the_page_lets_them_see_its_patients(ad
     nurse = make_user("nurse-z", role="nurse")
     assert admin_page.post(f"/care-teams/{team.id}/members/", {"user": nurse.id}).status_code == 302
     assert CareTeamMembership.objects.get(user=nurse, care_team=team).role == "nurse"
-    assert f'data-patient="{patient.id}"' in signed_in("nurse-z").get("/").content.decode()
+    assert [p["id"] for p in signed_in("nurse-z").get("/api/v1/patients/").json()] == [patient.id]
 
 
 def test_adding_a_physician_to_a_care_team_through_the_api(admin_api):
@@ -107,7 +107,7 @@ def test_removing_a_member_on_the_page_hides_the_teams_patients(admin_page):
     patient = make_patient(team)
     nurse = make_user("nurse-w", role="nurse", team=team)
     admin_page.post(f"/care-teams/{team.id}/members/{nurse.id}/remove/")
-    assert f'data-patient="{patient.id}"' not in signed_in("nurse-w").get("/").content.decode()
+    assert patient.id not in [p["id"] for p in signed_in("nurse-w").get("/api/v1/patients/").json()]
 
 
 def test_removing_a_member_through_the_api(admin_api):
