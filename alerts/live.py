@@ -21,6 +21,7 @@ import orjson
 import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.dispatch import receiver
 
@@ -70,20 +71,38 @@ def alert_event(alert, event: str) -> dict[str, Any]:
 _redis: redis.Redis | None = None
 
 
-def _sequence(group: str) -> int:
-    """The next number of this group's messages, shared by every process that publishes to it."""
+def _client() -> redis.Redis:
     global _redis
     if _redis is None:
         _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=0.5)
-    key = f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'asgi')}:seq:{group}"
-    return int(_redis.incr(key))
+    return _redis
+
+
+def _prefix() -> str:
+    return settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+
+
+def _sequence(group: str) -> int:
+    """The next number of this group's messages, shared by every process that publishes to it."""
+    return int(_client().incr(f"{_prefix()}:seq:{group}"))
+
+
+def _group_send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
+    if isinstance(layer, RedisPubSubChannelLayer) and len(hosts) == 1:
+        # Publish from this thread, as channels_redis's pub/sub layer would (its group channel name): no hop
+        # into an event loop, which under daphne queues behind the server's socket work, and which is
+        # impossible from a thread that already runs a loop.
+        _client().publish(f"{_prefix()}__group__{group}", layer.serialize(message))
+    else:
+        async_to_sync(layer.group_send)(group, message)
 
 
 def _publish(group: str, events: list[dict[str, Any]], patient_id: int) -> None:
     payload = [orjson.dumps(event) for event in events]
-    message = {"type": MESSAGE_TYPE, "group": group, "seq": _sequence(group), "patient": patient_id,
-               "events": payload}
-    async_to_sync(get_channel_layer().group_send)(group, message)
+    _group_send(group, {"type": MESSAGE_TYPE, "group": group, "seq": _sequence(group), "patient": patient_id,
+                        "events": payload})
 
 
 def push_readings(readings: list[StoredReading]) -> None:

@@ -85,7 +85,7 @@ function metricHtml(tile, code, m) {
   const trend = { up: ["↑", "rising"], down: ["↓", "falling"], steady: ["→", "steady"] }[m.trend] ?? ["", ""];
   const flag = out ? `<span class="flag sev-${out.severity}">${out.direction === "high" ? "▲ High" : "▼ Low"}</span>` : "";
   const when = stale !== null
-    ? `<span class="stale-note">⏱ no reading for ${stale} h</span>`
+    ? `<span class="stale-note">no reading for ${stale} h</span>`
     : `<span class="ago">${ago(m.measured_at)}</span>`;
   return `<li class="metric${out ? ` out sev-${out.severity}` : ""}${stale !== null ? " is-stale" : ""}"` +
     ` data-patient="${tile.id}" data-metric="${code}">` +
@@ -104,8 +104,8 @@ function tileHtml(tile) {
   const news2 = tile.news2 ? `<span class="news2 risk-${tile.news2.risk}">NEWS2 ${tile.news2.score} · ${tile.news2.risk}</span>` : "";
   const conditions = tile.conditions.map((c) => escapeHtml(c.label)).join(", ");
   const devices = tile.devices.filter((d) => d.offline || d.low_battery).map((d) =>
-    `<li>${escapeHtml(d.kind.replaceAll("_", " "))} ${d.offline ? "offline" : ""}` +
-    `${d.low_battery ? ` 🔋 battery ${d.battery} %` : ""}</li>`).join("");
+    `<li>${escapeHtml(d.kind.replaceAll("_", " "))}: ${[d.offline && "offline", d.low_battery && `battery low (${d.battery} %)`]
+      .filter(Boolean).join(", ")}</li>`).join("");
   const metrics = Object.entries(tile.metrics).map(([code, m]) => metricHtml(tile, code, m)).join("");
   return `<header><h3 class="name">${escapeHtml(tile.name)}</h3>${badge}${news2}` +
     `<p class="meta">${tile.age} y · MRN ${escapeHtml(tile.mrn)}${conditions ? ` · ${conditions}` : ""}</p></header>` +
