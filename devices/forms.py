@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from devices.csv_import import MAX_BYTES
 from devices.metrics import DEVICE_KINDS
 from devices.models import Device
 from devices.selectors import enrolment_patient
@@ -48,6 +49,12 @@ class EnrolForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="Columns: serial, kind, manufacturer, model, patient_mrn "
                                                        "(optional). UTF-8, first line a header.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it.")
+        return upload
 
 
 class RetireForm(forms.Form):

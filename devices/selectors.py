@@ -28,6 +28,11 @@ def _current_assignments() -> Prefetch:
     )
 
 
+def _active_credentials() -> Prefetch:
+    return Prefetch("credentials", queryset=DeviceCredential.objects.filter(revoked_at__isnull=True)
+                    .defer("secret_hash").order_by("-created_at"), to_attr="active_credentials")
+
+
 def current_patient(device: Device) -> Patient | None:
     """The patient a device is lent to now (uses the prefetch of device_inventory() when present)."""
     assignments = getattr(device, "current_assignments", None)
@@ -62,7 +67,7 @@ def device_inventory(*, status: str | None = None, kind: str | None = None, offl
         patient_match = Q(patient__mrn__iexact=term) | Q(patient__family_name__icontains=term) | Q(
             patient__given_name__icontains=term)
         devices = devices.filter(Q(serial__icontains=term) | Exists(current.filter(patient_match)))
-    return devices.prefetch_related(_current_assignments()).order_by("serial")
+    return devices.prefetch_related(_current_assignments(), _active_credentials()).order_by("serial")
 
 
 def patients_for_enrolment(*, search: str | None = None, limit: int = 200) -> QuerySet[Patient]:
@@ -113,4 +118,8 @@ def device_history(*, device_id: int, readings: int = 20, rejections: int = 20) 
 
 
 def active_credential(device: Device) -> DeviceCredential | None:
+    """The token the device may use now (uses the prefetch of device_inventory() when present)."""
+    prefetched = getattr(device, "active_credentials", None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
     return device.credentials.filter(revoked_at__isnull=True).order_by("-created_at").first()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from devices.csv_import import import_devices
+from devices.csv_import import MAX_BYTES, import_devices
 from devices.models import Device, DeviceAssignment
 from tests.builders import make_patient, make_user
 
@@ -87,3 +87,9 @@ def test_the_import_is_audited_with_its_counts(admin):
     import_devices(data=(HEADER + "SN-1,cgm,A,B,\nSN-2,toaster,A,B,\n").encode(), by=admin)
     event = admin.audit_events.get(verb="device.import")
     assert event.detail == {"created": 1, "rejected": 1}
+
+
+def test_a_file_over_the_size_limit_is_refused_whole(admin):
+    report = import_devices(data=HEADER.encode() + b"x" * MAX_BYTES, by=admin)
+    assert "larger than" in report.file_error
+    assert not Device.objects.exists()

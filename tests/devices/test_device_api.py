@@ -302,3 +302,14 @@ def test_csv_import_through_the_api_refuses_a_non_utf8_file_with_400(api):
     assert response.status_code == 400
     assert "not UTF-8" in response.json()["file"][0]
     assert not Device.objects.exists()
+
+
+def test_listing_costs_the_same_queries_for_many_devices_as_for_one(api, patient, django_assert_max_num_queries):
+    for n in range(30):
+        device_id = register(api, f"SN-Q{n:02d}", "weight_scale")
+        post(api, f"/api/v1/devices/{device_id}/assign/", {"patient": patient.id})
+        post(api, f"/api/v1/devices/{device_id}/rotate-token/")
+    with django_assert_max_num_queries(8):
+        response = api.get("/api/v1/devices/")
+    assert response.json()["count"] == 30
+    assert all(d["patient"]["id"] == patient.id and d["credential"] for d in response.json()["results"])
