@@ -16,7 +16,7 @@ $(STAMP): requirements.txt
 
 # Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; demo data on the first run.
 run: $(STAMP)
-	RPM_ENV=$${RPM_ENV:-development} $(PY) -m rpm.launch
+	RPM_ENV=$${RPM_ENV:-development} exec $(PY) -m rpm.launch
 
 # pytest's own exit code is kept in var/test-exit-code (make itself answers 2 for any failure); .ci/run uses it.
 test: $(STAMP)
