@@ -71,8 +71,12 @@ def authenticate_device(token: str) -> AuthenticatedDevice | None:
         if row is None:
             return None
         cred_id, secret_hash, revoked_at, last_used_at, device_id, kind, status, patient_id = row
-        if not hmac.compare_digest(_hash(secret), secret_hash) or revoked_at is not None:
+        if not hmac.compare_digest(_hash(secret), secret_hash):
             return None
+        if revoked_at is not None:
+            # Retiring revokes every credential; the genuine holder is still told why, rather than just "revoked".
+            retired = status == Device.Status.RETIRED
+            return AuthenticatedDevice(device_id, cred_id, kind, status, None) if retired else None
         now = timezone.now()
         if last_used_at is None or last_used_at < now - dt.timedelta(minutes=1):
             cursor.execute("UPDATE devices_devicecredential SET last_used_at = %s WHERE id = %s", [now, cred_id])

@@ -6,6 +6,8 @@ Contract in DESIGN.md; all validation is in devices.ingest.
 
 from __future__ import annotations
 
+import json
+
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -30,6 +32,18 @@ def _error(status: int, message: str, field: str | None = None, **extra) -> Http
     return _json(status, body)
 
 
+def _parse(raw: bytes) -> object:
+    """The body as JSON. Strict and fast first; a body that is JSON but for NaN, Infinity or an out-of-range
+    number (what many device stacks emit) is parsed leniently so the answer can name the offending field."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as strict_error:
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            raise strict_error from None
+
+
 @csrf_exempt
 def post_readings(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -41,20 +55,25 @@ def post_readings(request: HttpRequest) -> HttpResponse:
     if device is None:
         return _error(401, "unknown or revoked device credential", "Authorization")
     if device.status == Device.Status.RETIRED:
-        return _error(403, "this device is retired and may not send readings")
+        return _error(403, "this device is retired and may not send readings; nothing was stored", "Authorization")
     if device.patient_id is None:
-        return _error(409, "this device is not enrolled to a patient; nothing was stored")
+        return _error(409, "this device is not enrolled to a patient; nothing was stored", "Authorization")
     if not rate_limit.allow(device.device_id):
         return _error(429, f"rate limit of {settings.DEVICE_RATE_LIMIT_PER_MINUTE} requests a minute exceeded")
 
-    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.INGEST_MAX_BODY_BYTES:
-        return _error(413, f"body larger than {settings.INGEST_MAX_BODY_BYTES} bytes; send smaller batches")
+    too_big = f"body larger than {settings.INGEST_MAX_BODY_BYTES} bytes; send smaller batches"
     try:
-        body = orjson.loads(request.body)
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error(400, "Content-Length is not a number", "Content-Length")
+    if declared > settings.INGEST_MAX_BODY_BYTES:
+        return _error(413, too_big, "body")
+    try:
+        body = _parse(request.body)
     except RequestDataTooBig:
-        return _error(413, f"body larger than {settings.INGEST_MAX_BODY_BYTES} bytes; send smaller batches")
+        return _error(413, too_big, "body")
     except orjson.JSONDecodeError as exc:
-        return _error(400, f"body is not valid JSON: {exc}")
+        return _error(400, f"body is not valid JSON: {exc}", "body")
 
     if isinstance(body, dict) and "readings" in body:
         items = body["readings"]
@@ -70,7 +89,7 @@ def post_readings(request: HttpRequest) -> HttpResponse:
         record_rejections(device.device_id, items, outcome.results)
         return _json(200, outcome.summary())
     if not isinstance(body, dict):
-        return _error(400, "body must be one reading object or {\"readings\": [...]}")
+        return _error(400, "body must be one reading object or {\"readings\": [...]}", "body")
 
     outcome = ingest(patient_id=device.patient_id, items=[body], source=Reading.Source.DEVICE_API,
                      device_id=device.device_id, device_kind=device.kind)

@@ -87,6 +87,24 @@ def _parse_time(raw: Any) -> dt.datetime | str:
     return when
 
 
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _storable(text: str) -> bool:
+    """PostgreSQL text holds neither NUL nor lone surrogates (which a lenient JSON parser lets through)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime,
                      require_id: bool) -> _Valid | dict[str, str]:
     """Check one plain reading dict; return it normalised to the canonical unit, or the errors by field."""
@@ -104,6 +122,8 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
         message_id = str(message_id)
         if not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
             errors["id"] = f"must be 1 to {MAX_MESSAGE_ID_LENGTH} characters"
+        elif not _storable(message_id):
+            errors["id"] = "must be printable text (no NUL characters or lone surrogates)"
 
     code = raw.get("metric")
     metric = METRICS.get(code) if isinstance(code, str) else None
@@ -119,7 +139,7 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
         errors["value"] = "is required"
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         errors["value"] = "must be a number"
-    elif not math.isfinite(value):
+    elif not _finite(value):
         errors["value"] = "must be a finite number"
 
     unit = raw.get("unit")
@@ -131,7 +151,8 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
     elif metric is not None and "value" not in errors:
         canonical = metric.to_canonical(float(value), unit)
         if canonical is None:
-            errors["unit"] = f"{unit[:20]!r} is not accepted for {metric.code}; use one of {', '.join(metric.accepted_units())}"
+            errors["unit"] = (f"{unit[:20]!r} is not accepted for {metric.code}; "
+                              f"use one of {', '.join(metric.accepted_units())}")
         elif not math.isfinite(canonical) or not metric.low <= canonical <= metric.high:
             errors["value"] = (f"{value} {unit} is outside the plausible range for {metric.code} "
                                f"({metric.low:g}-{metric.high:g} {metric.unit})")
@@ -149,14 +170,24 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
     return _Valid(index, message_id, metric.code, canonical, metric.unit, when.astimezone(dt.UTC))
 
 
+# One statement, so one round trip and atomic on its own: the readings, and (for a device) its last-seen time,
+# throttled so a device streaming at 1 Hz does not rewrite its row every second. Inside a caller's transaction
+# it simply joins it. Arrays through UNNEST keep it one statement whatever the batch size.
 _INSERT = """
 INSERT INTO devices_reading
     (patient_id, device_id, metric, value, unit, measured_at, received_at, source, device_message_id)
 SELECT %s, %s, m, v, u, t, %s, %s, i
 FROM UNNEST(%s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[]) AS x(m, v, u, t, i)
 ON CONFLICT (device_id, device_message_id) WHERE device_message_id IS NOT NULL DO NOTHING
-RETURNING id, device_message_id, metric, value, measured_at
+RETURNING id, device_message_id
 """
+_TOUCH_DEVICE = """
+WITH touched AS (
+    UPDATE devices_device SET last_seen_at = %s
+    WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)
+)
+"""
+LAST_SEEN_EVERY = dt.timedelta(seconds=30)
 
 
 def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | None = None,
@@ -169,6 +200,7 @@ def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | N
     now = now or dt.datetime.now(dt.UTC)
     results: list[ItemResult] = []
     valid: list[_Valid] = []
+    accepted: list[ItemResult] = []
     seen_ids: set[str] = set()
     for index, raw in enumerate(items):
         checked = validate_reading(raw, index=index, kind=device_kind, now=now, require_id=device_id is not None)
@@ -180,35 +212,38 @@ def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | N
                 results.append(ItemResult(index, REJECTED, {"id": "appears more than once in this batch"}))
                 continue
             seen_ids.add(checked.message_id)
-        results.append(ItemResult(index, CREATED))
+        item = ItemResult(index, CREATED)
+        results.append(item)
+        accepted.append(item)
         valid.append(checked)
+    if not valid:
+        return IngestOutcome(results, [])
 
+    params: list[Any] = [
+        patient_id, device_id, now, source,
+        [v.metric for v in valid], [v.value for v in valid], [v.unit for v in valid],
+        [v.measured_at for v in valid], [v.message_id for v in valid],
+    ]
+    sql = _INSERT
+    if device_id is not None:
+        sql = _TOUCH_DEVICE + _INSERT
+        params = [now, device_id, now - LAST_SEEN_EVERY, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+
+    by_message = {message_id: reading_id for reading_id, message_id in rows if message_id is not None}
+    unnamed = iter([reading_id for reading_id, message_id in rows if message_id is None])  # no conflicts: all rows
     stored: list[StoredReading] = []
-    if valid:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_INSERT, [
-                patient_id, device_id, now, source,
-                [v.metric for v in valid], [v.value for v in valid], [v.unit for v in valid],
-                [v.measured_at for v in valid], [v.message_id for v in valid],
-            ])
-            rows = cursor.fetchall()
-            if device_id is not None:
-                # Throttled so a device streaming at 1 Hz does not rewrite its row every second.
-                cursor.execute(
-                    "UPDATE devices_device SET last_seen_at = %s WHERE id = %s "
-                    "AND (last_seen_at IS NULL OR last_seen_at < %s)",
-                    [now, device_id, now - dt.timedelta(seconds=30)],
-                )
-            stored = [StoredReading(id=r[0], patient_id=patient_id, device_id=device_id, metric=r[2], value=r[3],
-                                    measured_at=r[4]) for r in rows]
-            transaction.on_commit(lambda: announce_readings(stored))
-        by_message = {r[1]: r[0] for r in rows}
-        unnamed = iter(r[0] for r in rows if r[1] is None)
-        for item, checked in zip((r for r in results if r.status == CREATED), valid, strict=True):
-            if checked.message_id is None:
-                item.reading_id = next(unnamed)
-            elif checked.message_id in by_message:
-                item.reading_id = by_message[checked.message_id]
-            else:
-                item.status = DUPLICATE
+    for item, checked in zip(accepted, valid, strict=True):
+        reading_id = next(unnamed) if checked.message_id is None else by_message.get(checked.message_id)
+        if reading_id is None:
+            item.status = DUPLICATE
+            continue
+        item.reading_id = reading_id
+        stored.append(StoredReading(id=reading_id, patient_id=patient_id, device_id=device_id, metric=checked.metric,
+                                    value=checked.value, measured_at=checked.measured_at))
+    if stored:
+        # Immediately if the statement above committed on its own, else when the caller's transaction commits.
+        transaction.on_commit(lambda: announce_readings(stored))
     return IngestOutcome(results, stored)

@@ -26,7 +26,7 @@ def allow(device_id: int) -> bool:
     window = int(time.time() // 60)
     key = f"rpm:rate:device:{device_id}:{window}"
     try:
-        pipe = _client().pipeline()
+        pipe = _client().pipeline(transaction=False)  # one round trip, no MULTI/EXEC
         pipe.incr(key)
         pipe.expire(key, 120)
         count, _ = pipe.execute()

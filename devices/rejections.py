@@ -10,10 +10,18 @@ from devices.models import IngestRejection
 KEEP_PER_REQUEST = 20  # a batch of 5,000 bad readings does not need 5,000 rows to diagnose
 
 
+def _message_id(raw: Any) -> str:
+    """The id the device gave, as far as it can be stored (it may be the very thing that was wrong)."""
+    message_id = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(message_id, bool) or not isinstance(message_id, (str, int)):
+        return ""
+    text = str(message_id)[:100].replace("\x00", "")
+    return text.encode(errors="replace").decode()
+
+
 def record_rejections(device_id: int, items: list[Any], results: list[ItemResult]) -> None:
     rows = [
-        IngestRejection(device_id=device_id, errors=r.errors,
-                        device_message_id=str(items[r.index].get("id", ""))[:100] if isinstance(items[r.index], dict) else "")
+        IngestRejection(device_id=device_id, errors=r.errors, device_message_id=_message_id(items[r.index]))
         for r in results if r.status == REJECTED
     ][:KEEP_PER_REQUEST]
     if rows:
