@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from alerts.selectors import proportion_of_days_covered
+from devices.metrics import METRICS
 from patients.models import MedicationSchedule, Patient
 
 # CMS CPT 99454 (RPM device supply) is billable when readings arrive on at least 16 days of a 30-day period.
@@ -38,16 +39,19 @@ def measurement_calendar(*, patient: Patient, now: dt.datetime, days: int = CALE
     expected = sorted(patient.plan.expected_measurements.values_list("metric", flat=True)) \
         if hasattr(patient, "plan") else []
     seen: dict[dt.date, set[str]] = {day: set() for day in calendar_days}
+    bounds = [_local_midnight(day, tz) for day in [*calendar_days, today + dt.timedelta(days=1)]]
+    metrics = [code for code in METRICS if code != DOSE_METRIC]
+    # one index probe per (day, metric) instead of reading a month of minute-by-minute rows
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT (measured_at AT TIME ZONE %s)::date, metric FROM devices_reading "
-            "WHERE patient_id = %s AND metric <> %s AND measured_at >= %s AND measured_at < %s",
-            [tz.key, patient.pk, DOSE_METRIC, _local_midnight(calendar_days[0], tz),
-             _local_midnight(today + dt.timedelta(days=1), tz)],
+            "SELECT d.i, m.metric FROM UNNEST(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS d(lo, hi, i) "
+            "CROSS JOIN UNNEST(%s::text[]) AS m(metric) "
+            "WHERE EXISTS (SELECT 1 FROM devices_reading r WHERE r.patient_id = %s AND r.metric = m.metric "
+            "AND r.measured_at >= d.lo AND r.measured_at < d.hi)",
+            [bounds[:-1], bounds[1:], metrics, patient.pk],
         )
-        for day, metric in cursor.fetchall():
-            if day in seen:
-                seen[day].add(metric)
+        for index, metric in cursor.fetchall():
+            seen[calendar_days[index - 1]].add(metric)
     rows = []
     for day in calendar_days:
         missing = [m for m in expected if m not in seen[day]]
