@@ -21,9 +21,9 @@ def _client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.2, socket_connect_timeout=0.2)
 
 
-def allow(device_id: int) -> bool:
-    """True if this device may make another request in the current minute."""
-    window = int(time.time() // 60)
+def allow(device_id: int, *, now: float | None = None) -> bool:
+    """True if this device may make another request in the current minute (`now`: a Unix time, for tests)."""
+    window = int((time.time() if now is None else now) // 60)
     key = f"rpm:rate:device:{device_id}:{window}"
     try:
         pipe = _client().pipeline(transaction=False)  # one round trip, no MULTI/EXEC
