@@ -1,7 +1,7 @@
 """The live dashboard's WebSocket: /ws/dashboard/.
 
-A signed-in clinician's socket joins one channel-layer group per care team it may see
-(ward-sized, see alerts.live) and nothing else. It relays the events of visible patients,
+A signed-in clinician's socket joins one group per care team it may see (ward-sized, through
+this process's LiveHub, see alerts.live) and nothing else. It relays the events of visible patients,
 coalescing bursts into one frame per `LIVE_COALESCE_MS`, answers a `resume` with what the
 browser missed (from the database), and re-checks the user's care teams every
 `LIVE_RECHECK_SECONDS`, so a removal takes effect without a reload.
@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from alerts import dashboard
-from alerts.live import team_group
+from alerts.live import LiveHub, team_group
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,10 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.last_flush = 0.0
         self.coalesce = settings.LIVE_COALESCE_MS / 1000
         self.last_seq: dict[str, int] = {}
-        self.missing: dict[str, set[int]] = {}
+        self.missing: dict[str, dict[int, dt.datetime]] = {}
         self.gap_check: asyncio.Handle | None = None
         self.gaps = 0
+        self.hub = LiveHub.for_this_loop()
         await self.accept()
         await self.refresh_scope(announce=False)
         await self.send_json({"type": "hello", "at": _iso(_now()), "patients": sorted(self.visible),
@@ -70,7 +71,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             if handle is not None:
                 handle.cancel()
         for team in self.teams:
-            await self.channel_layer.group_discard(team_group(team), self.channel_name)
+            await self.hub.leave(team_group(team), self)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -89,13 +90,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         elif events:
             await self.send_json({"type": "batch", "catch_up": True, "events": events})
 
-    # --- events from the channel layer -------------------------------------------------------
+    # --- events from the hub --------------------------------------------------------------------
 
-    async def live_event(self, message: dict) -> None:
-        self.track_sequence(message["group"], message["seq"])
-        if message["patient"] not in self.visible:
+    def deliver(self, header: dict, events: list[bytes]) -> None:
+        self.track_sequence(header["group"], header["seq"])
+        if header["patient"] not in self.visible:
             return
-        self.pending.extend(message["events"])
+        self.pending.extend(events)
         if self.flush_handle is None:
             loop = asyncio.get_running_loop()
             delay = max(0.0, self.last_flush + self.coalesce - loop.time())
@@ -112,28 +113,38 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     def track_sequence(self, group: str, seq: int) -> None:
         """Notice a message the layer lost: pub/sub drops silently when a subscriber falls behind."""
         last = self.last_seq.get(group)
-        missing = self.missing.setdefault(group, set())
-        missing.discard(seq)
+        missing = self.missing.setdefault(group, {})
+        missing.pop(seq, None)
         if last is not None and seq > last + 1:
-            missing.update(range(last + 1, seq))
-            if self.gap_check is None:
-                noticed_at = _now()
-                self.gap_check = asyncio.get_running_loop().call_later(
-                    GAP_GRACE_SECONDS, lambda: asyncio.ensure_future(self.fill_gaps(noticed_at)))
+            noticed_at = _now()
+            missing.update(dict.fromkeys(range(last + 1, seq), noticed_at))
+            self.schedule_gap_check(GAP_GRACE_SECONDS)
         self.last_seq[group] = seq if last is None else max(last, seq)
 
-    async def fill_gaps(self, noticed_at: dt.datetime) -> None:
+    def schedule_gap_check(self, delay: float) -> None:
+        if self.gap_check is None:
+            self.gap_check = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self.fill_gaps()))
+
+    async def fill_gaps(self) -> None:
+        """Count as lost what is still missing a grace period after it was noticed (publishers in several
+        processes can deliver out of order), and send the browser what it missed, from the database."""
         self.gap_check = None
-        lost = sum(len(m) for m in self.missing.values())
-        if not lost:
+        now, grace = _now(), dt.timedelta(seconds=GAP_GRACE_SECONDS)
+        overdue = [(group, seq, at) for group, missing in self.missing.items() for seq, at in missing.items()
+                   if now - at >= grace]
+        for group, seq, _ in overdue:
+            del self.missing[group][seq]
+        pending = [at for missing in self.missing.values() for at in missing.values()]
+        if pending:
+            self.schedule_gap_check(max(0.05, (min(pending) + grace - now).total_seconds()))
+        if not overdue:
             return
-        self.gaps += lost
-        for missing in self.missing.values():
-            missing.clear()
-        log.warning("live push: %d message(s) lost by the channel layer on one dashboard; catching up from the "
-                    "database", lost)
-        await self.send_json({"type": "gap", "lost": lost, "total_lost": self.gaps})
-        await self.catch_up(noticed_at - dt.timedelta(seconds=GAP_GRACE_SECONDS + 5))
+        self.gaps += len(overdue)
+        log.warning("live push: %d message(s) lost on the way to one dashboard; catching up from the database",
+                    len(overdue))
+        await self.send_json({"type": "gap", "lost": len(overdue), "total_lost": self.gaps})
+        await self.catch_up(min(at for _, _, at in overdue) - grace - dt.timedelta(seconds=5))
 
     # --- who may see what ---------------------------------------------------------------------
 
@@ -152,9 +163,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     async def refresh_scope(self, *, announce: bool) -> None:
         teams, visible = await database_sync_to_async(dashboard.live_scope)(user=self.user)
         for team in teams - self.teams:
-            await self.channel_layer.group_add(team_group(team), self.channel_name)
+            await self.hub.join(team_group(team), self)
         for team in self.teams - teams:
-            await self.channel_layer.group_discard(team_group(team), self.channel_name)
+            await self.hub.leave(team_group(team), self)
         added, removed = visible - self.visible, self.visible - visible
         self.teams, self.visible = teams, visible
         if not announce:
