@@ -54,7 +54,7 @@ function yRangeFor(spec, body) {
 
 function traces(spec, body, yRange) {
   const out = Object.entries(body.series).map(([code, s], i) => ({
-    x: s.local, y: s.v, name: SERIES_NAMES[code] || spec.title, type: "scattergl",
+    x: s.local, y: s.v, name: SERIES_NAMES[code] || spec.title, type: "scatter",
     mode: s.v.length > 300 ? "lines" : "lines+markers", line: { color: SERIES_COLOURS[i % 2], width: 1.5 },
     marker: { size: 4 }, hovertemplate: "%{x|%d %b %H:%M}: %{y}<extra>" + (SERIES_NAMES[code] || "") + "</extra>",
   }));

@@ -1,0 +1,72 @@
+"""A physician opens a patient's page in a real browser: charts plot, the range switches, a CSV downloads."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from alerts.defaults import install_default_rules
+from alerts.models import Alert, AlertRule
+from tests.builders import make_patient, make_team, make_user
+from tests.conftest import browser_login
+from tests.patients.readings import add_readings, every
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def patient_with_history(live_server_url):
+    install_default_rules(AlertRule)  # a transactional test flushes what the data migration installed
+    team = make_team("Ward A")
+    make_user("physician1", role="physician", team=team)
+    patient = make_patient(team, family_name="Chartperson")
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    hourly = every(now - dt.timedelta(days=20), dt.timedelta(hours=1), 20 * 24)
+    add_readings(patient, "heart_rate", ((at, 70 + i % 20) for i, at in enumerate(hourly)))
+    add_readings(patient, "systolic_bp", ((at, 135) for at in hourly[::12]))
+    spikes = add_readings(patient, "diastolic_bp", ((at, 85) for at in hourly[::12]))
+    rule = AlertRule.objects.get(name="Hypertensive crisis (diastolic)", patient=None)
+    Alert.objects.create(patient=patient, rule=rule, metric="diastolic_bp", severity="high", state="open",
+                         explanation="Diastolic 85 mmHg (synthetic marker)", reading_ids=[spikes[-1].id],
+                         opened_at=now, last_triggered_at=now)
+    return patient
+
+
+def chart(page, metric):
+    locator = page.locator(f'[data-chart="{metric}"][data-state="ready"]')
+    locator.wait_for()
+    return locator
+
+
+def test_physician_sees_a_chart_with_plotted_points(page, patient_with_history):
+    browser_login(page, "physician1")
+    page.goto(f"/patients/{patient_with_history.id}/")
+    heart = chart(page, "heart_rate")
+    # the last 7 days of hourly readings (the edge reading depends on the second the browser asks)
+    assert 7 * 24 - 1 <= int(heart.get_attribute("data-points")) <= 7 * 24
+    assert heart.locator(".scatterlayer .trace .point").count() > 0 or \
+        heart.locator(".scatterlayer .trace path.js-line").count() > 0
+    assert chart(page, "blood_pressure").locator(".scatterlayer .trace").count() == 3  # systolic, diastolic, alerts
+
+
+def test_switching_to_30_days_fetches_the_longer_range(page, patient_with_history):
+    browser_login(page, "physician1")
+    page.goto(f"/patients/{patient_with_history.id}/")
+    chart(page, "heart_rate")
+    page.get_by_role("button", name="30 d").click()
+    page.wait_for_function(
+        "document.querySelector('[data-chart=\"heart_rate\"]').dataset.rawCount === String(20 * 24)")
+    assert page.get_by_role("button", name="30 d").get_attribute("aria-pressed") == "true"
+
+
+def test_physician_downloads_the_shown_range_as_csv(page, patient_with_history):
+    browser_login(page, "physician1")
+    page.goto(f"/patients/{patient_with_history.id}/")
+    chart(page, "heart_rate")
+    with page.expect_download() as download_info:
+        page.click("#export-csv")
+    download = download_info.value
+    rows = list(csv.DictReader(io.StringIO(open(download.path()).read())))
+    assert download.suggested_filename.endswith(".csv")
+    assert 7 * 24 - 1 <= len([r for r in rows if r["metric"] == "heart_rate"]) <= 7 * 24
