@@ -12,7 +12,7 @@ from devices.metrics import METRICS
 from devices.models import DeviceAssignment, Reading
 from patients.models import Patient
 
-READINGS_PAGE_SIZE = 50
+READINGS_PAGE_SIZE = 25
 # AHA / HFSA heart failure self-care: call on a gain of 2-3 lb (0.9 kg) in a day or 5 lb (2.3 kg) in a week
 WEIGHT_GAIN_1_DAY_KG = 0.9
 WEIGHT_GAIN_7_DAYS_KG = 2.3

@@ -31,7 +31,9 @@ async function fetchSeries(metric, params, maxPoints) {
 
 function bandShapes(spec, yRange) {
   const [lo, hi] = yRange;
-  return spec.bands.map((band) => {
+  // on a chart of two series (blood pressure) a shaded band of one would sit over the other: lines only
+  const fills = spec.series.length > 1 ? [] : spec.bands;
+  return fills.map((band) => {
     const below = band.op === "<" || band.op === "<=";
     const y0 = below ? lo : Math.max(band.value, lo);
     const y1 = below ? Math.min(band.value, hi) : hi;

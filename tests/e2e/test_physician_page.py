@@ -70,3 +70,18 @@ def test_physician_downloads_the_shown_range_as_csv(page, patient_with_history):
     rows = list(csv.DictReader(io.StringIO(open(download.path()).read())))
     assert download.suggested_filename.endswith(".csv")
     assert 7 * 24 - 1 <= len([r for r in rows if r["metric"] == "heart_rate"]) <= 7 * 24
+
+
+def test_zooming_in_fetches_the_readings_of_the_visible_range(page, patient_with_history):
+    browser_login(page, "physician1")
+    page.goto(f"/patients/{patient_with_history.id}/")
+    chart(page, "heart_rate")
+    page.evaluate("""() => {
+        const div = document.querySelector('[data-chart="heart_rate"]');
+        const [start, end] = div.layout.xaxis.range;
+        const day = 24 * 3600 * 1000;
+        const to = new Date(new Date(end.replace(' ', 'T') + 'Z') - day).toISOString().slice(0, 19);
+        const from = new Date(new Date(end.replace(' ', 'T') + 'Z') - 2 * day).toISOString().slice(0, 19);
+        return Plotly.relayout(div, {'xaxis.range[0]': from, 'xaxis.range[1]': to});
+    }""")
+    page.wait_for_function("document.querySelector('[data-chart=\"heart_rate\"]').dataset.rawCount === '24'")
