@@ -15,6 +15,12 @@ from tests.patients.readings import add_readings, every
 pytestmark = pytest.mark.e2e
 
 
+@pytest.fixture(autouse=True)
+def patient_waits(page):
+    """Four charts load at once: on a busy 2-core machine that can take longer than the shared 10 s default."""
+    page.set_default_timeout(30_000)
+
+
 @pytest.fixture
 def patient_with_history(live_server_url):
     install_default_rules(AlertRule)  # a transactional test flushes what the data migration installed
