@@ -4,7 +4,8 @@ A signed-in clinician's socket joins one group per care team it may see (ward-si
 this process's LiveHub, see alerts.live) and nothing else. It relays the events of visible patients,
 coalescing bursts into one frame per `LIVE_COALESCE_MS`, answers a `resume` with what the
 browser missed (from the database), and re-checks the user's care teams every
-`LIVE_RECHECK_SECONDS`, so a removal takes effect without a reload.
+`LIVE_RECHECK_SECONDS`, so a removal takes effect without a reload (and then refreshes the
+NEWS2 of the patients that had news, as the alert engine computes it).
 
 Client -> server: {"type": "resume", "since": "<ISO time of the last event seen>"}
 Server -> client: {"type": "hello"|"reading"|"alert"|"patient"|"batch"|"resync"|"heartbeat", ...}
@@ -55,6 +56,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.missing: dict[str, dict[int, dt.datetime]] = {}
         self.gap_check: asyncio.Handle | None = None
         self.gaps = 0
+        self.touched: set[int] = set()  # patients with news since the last re-check: their NEWS2 is refreshed
         self.hub = LiveHub.for_this_loop()
         await self.accept()
         await self.refresh_scope(announce=False)
@@ -97,6 +99,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if header["patient"] not in self.visible:
             return
         self.pending.extend(events)
+        self.touched.add(header["patient"])
         if self.flush_handle is None:
             loop = asyncio.get_running_loop()
             delay = max(0.0, self.last_flush + self.coalesce - loop.time())
@@ -158,7 +161,17 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 await self.close(code=4401)
                 return
             await self.refresh_scope(announce=True)
+            await self.refresh_news2()
             await self.send_json({"type": "heartbeat", "at": _iso(_now())})
+
+    async def refresh_news2(self) -> None:
+        touched, self.touched = self.touched, set()
+        if not touched:
+            return
+        scores = await database_sync_to_async(dashboard.news2_scores)(user=self.user, patient_ids=touched, now=_now())
+        events = [{"type": "patient", "event": "news2", "patient": pid, "news2": score}
+                  for pid, score in scores.items()]
+        await self.send_json({"type": "batch", "events": events})
 
     async def refresh_scope(self, *, announce: bool) -> None:
         teams, visible = await database_sync_to_async(dashboard.live_scope)(user=self.user)

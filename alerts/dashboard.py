@@ -151,6 +151,11 @@ def _news2(patients: list[Patient], now: dt.datetime) -> dict[int, dict[str, Any
     return out
 
 
+def news2_scores(*, user, patient_ids: set[int], now: dt.datetime) -> dict[int, dict[str, Any] | None]:
+    """Current NEWS2 of these patients, those the user may see only (the dashboard refreshes tiles with it)."""
+    return _news2(list(patients_visible_to(user).filter(id__in=patient_ids).select_related("plan")), now)
+
+
 def _devices(patient_ids: list[int], now: dt.datetime) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in patient_ids}
     current = (DeviceAssignment.objects.filter(patient_id__in=patient_ids, ended_at__isnull=True)

@@ -11,7 +11,6 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.db import connections
 from django.test import Client
 
 from alerts.live import push_alert, team_group
@@ -28,28 +27,24 @@ ORIGIN = (b"origin", b"http://localhost")
 
 def run(scenario):
     """Run an async scenario from a sync test (the consumer's DB calls need committed data)."""
-
     async_to_sync(scenario)()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _end_worker_thread_connections(django_db_blocker):
-    """The consumer queries from asgiref worker threads whose connections outlive the test; end them so the
-    test database can be dropped at the end of the run."""
-    yield
-    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+COOKIES: dict[int, tuple[bytes, bytes]] = {}
 
 
-def session_cookie(user) -> tuple[bytes, bytes]:
+def sign_in(user):
+    """Make the user's session cookie now, in sync code: the scenarios run on an event loop, where a query
+    would hold a pooled connection that is never handed back."""
     client = Client()
     client.force_login(user)
-    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode())
+    name = settings.SESSION_COOKIE_NAME
+    COOKIES[user.pk] = (b"cookie", f"{name}={client.cookies[name].value}".encode())
+    return user
 
 
 def socket_for(user=None, *, origin=ORIGIN) -> WebsocketCommunicator:
-    headers = [h for h in (origin, session_cookie(user) if user else None) if h]
+    headers = [h for h in (origin, COOKIES[user.pk] if user else None) if h]
     return WebsocketCommunicator(application, "/ws/dashboard/", headers=headers)
 
 
@@ -83,13 +78,13 @@ def store(patient, metric="heart_rate", value=72.0, *, at=None) -> int:
 @pytest.fixture
 def ward_a():
     team = make_team("Ward A")
-    return team, make_user("nurse1", team=team), make_patient(team, given_name="Ada")
+    return team, sign_in(make_user("nurse1", team=team)), make_patient(team, given_name="Ada")
 
 
 @pytest.fixture
 def ward_b():
     team = make_team("Ward B")
-    return team, make_user("nurse2", team=team), make_patient(team, given_name="Bea")
+    return team, sign_in(make_user("nurse2", team=team)), make_patient(team, given_name="Bea")
 
 
 def test_unauthenticated_socket_is_closed():
@@ -304,11 +299,11 @@ def test_patient_added_to_the_team_appears_without_reconnecting(ward_a, settings
 def test_logged_out_session_closes_the_socket(ward_a, settings):
     settings.LIVE_RECHECK_SECONDS = 0.2
     _, nurse, _ = ward_a
+    client = Client()
+    client.force_login(nurse)
+    cookie = (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
 
     async def scenario():
-        client = Client()
-        client.force_login(nurse)
-        cookie = (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
         comm = WebsocketCommunicator(application, "/ws/dashboard/", headers=[ORIGIN, cookie])
         await comm.connect()
         await comm.receive_from()
@@ -343,5 +338,28 @@ def test_message_lost_by_the_layer_is_filled_from_the_database(ward_a):
         await comm.disconnect()
         assert received[1] == {**received[1], "type": "gap", "lost": 1}
         assert lost_id in [e.get("id") for e in received[2:]]
+
+    run(scenario)
+
+
+def test_news2_of_a_patient_with_new_readings_is_refreshed_at_the_next_recheck(ward_a, settings):
+    settings.LIVE_RECHECK_SECONDS = 0.3
+    _, nurse, patient = ward_a
+
+    def vitals():
+        now = dt.datetime.now(dt.UTC)
+        # RCP NEWS2 worked example 2: RR 22, SpO2 94, SBP 105, pulse 95, temp 38.4 -> 6, medium
+        ingest(patient_id=patient.id, source="manual", now=now, items=[
+            {"metric": m, "value": v, "unit": u, "measured_at": now} for m, v, u in [
+                ("respiratory_rate", 22, "/min"), ("spo2", 94, "%"), ("systolic_bp", 105, "mm[Hg]"),
+                ("heart_rate", 95, "/min"), ("body_temperature", 38.4, "Cel")]])
+
+    async def scenario():
+        comm = await connected(nurse)
+        await database_sync_to_async(vitals)()
+        received = await events(comm, count=6)
+        await comm.disconnect()
+        assert received[-1] == {"type": "patient", "event": "news2", "patient": patient.id,
+                                "news2": {"score": 6, "risk": "medium"}}
 
     run(scenario)
