@@ -240,7 +240,8 @@ def summarise(name: str, sent: dict[int, int], results: list[dict], elapsed: flo
           f"frames {frames} ({row['frames_per_s']:.0f}/s); latency p50 {row['p50_ms']:.1f} ms, "
           f"p99 {row['p99_ms']:.1f} ms, max {row['max_ms']:.1f} ms", flush=True)
     row["cpu_seconds"] = dict(CPU)
-    print("           CPU seconds over the run: " + ", ".join(f"{k} {v:.1f}" for k, v in CPU.items()), flush=True)
+    used = ", ".join(f"{k} {v:.1f}" for k, v in CPU.items())
+    print(f"           CPU seconds while loaded (clients: whole run): {used}", flush=True)
     CPU.clear()
     return row
 
@@ -411,13 +412,14 @@ def main() -> None:
             wait_for_port(port)
             finish = run_clients(f"ws://127.0.0.1:{port}/ws/dashboard/?ward={{ward}}",
                                  dashboards, f"http://127.0.0.1:{port}", args.client_processes)
+            before = {"daphne": cpu_seconds(server.pid), "celery worker": cpu_seconds(worker.pid) if worker else 0}
             began = time.monotonic()
             sent, offered = ingest_in_processes(patients, ward_of, args)
             elapsed = time.monotonic() - began
             time.sleep(3)  # let the last frames arrive (gap fill waits 1 s)
-            CPU["daphne"] = cpu_seconds(server.pid)
+            CPU["daphne"] = cpu_seconds(server.pid) - before["daphne"]
             if worker:
-                CPU["celery worker"] = cpu_seconds(worker.pid)
+                CPU["celery worker"] = cpu_seconds(worker.pid) - before["celery worker"]
             rows.append(summarise("django", sent, finish(), elapsed, offered))
         finally:
             stop(server)
@@ -432,11 +434,11 @@ def main() -> None:
             wait_for_port(port)
             finish = run_clients(f"ws://127.0.0.1:{port}/bare/?ward={{ward}}", [(w, "") for w, _ in dashboards],
                                  f"http://127.0.0.1:{port}", args.client_processes)
-            cpu_before = cpu_seconds()
+            cpu_before, daphne_before = cpu_seconds(), cpu_seconds(server.pid)
             sent, elapsed = publish_bare(redis_url, wards, args)
             CPU["publisher"] = cpu_seconds() - cpu_before
             time.sleep(3)
-            CPU["daphne"] = cpu_seconds(server.pid)
+            CPU["daphne"] = cpu_seconds(server.pid) - daphne_before
             rows.append(summarise("baseline", sent, finish(), elapsed, int(args.rate * args.seconds)))
         finally:
             stop(server)
