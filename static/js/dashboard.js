@@ -6,6 +6,7 @@ import { LiveSocket } from "./live-socket.js";
 
 const SEVERITY_RANK = { info: 0, low: 1, medium: 2, high: 3 };
 const SPARK_BUCKET_S = 15 * 60;
+const NOT_ON_TILES = new Set(["dose_taken"]);  // adherence, not a vital: alerts/dashboard.py NOT_ON_TILES
 const DAY_S = 24 * 3600;
 const root = document.getElementById("dashboard");
 const tilesEl = document.getElementById("tiles");
@@ -225,10 +226,12 @@ function applyReading(event) {
   seenReadings.add(event.id);
   if (seenReadings.size > 50_000) seenReadings.delete(seenReadings.values().next().value);
   const tile = tiles.get(event.patient);
-  if (!tile) return;
   const info = metricsCatalogue[event.metric];
+  if (!tile || !info || NOT_ON_TILES.has(event.metric)) return;
   const m = tile.metrics[event.metric] ??= { ...info, value: null, measured_at: null, trend: null, spark: [],
                                              stale_after_hours: 24, bands: [] };
+  // The first resume overlaps the census the page was rendered with: what is already shown is not news.
+  if (m.measured_at && Date.parse(event.measured_at) === Date.parse(m.measured_at) && event.value === m.value) return;
   if (!m.measured_at || Date.parse(event.measured_at) >= Date.parse(m.measured_at)) {
     const step = 10 ** -m.precision;
     m.trend = m.value === null ? "steady"

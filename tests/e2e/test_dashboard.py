@@ -57,6 +57,28 @@ def test_census_shows_only_the_nurses_patients(page, ward):
     assert page.locator(f'[data-patient="{theirs.id}"]').count() == 0
 
 
+def test_search_by_mrn_leaves_only_the_matching_tile(page, ward):
+    team, _, ada = ward
+    bea = make_patient(team, given_name="Bea", family_name="Secondperson", mrn="MRN-SEARCH-42")
+    browser_login(page, "nurse1")
+
+    page.fill("#search", "search-42")
+
+    expect(page.locator(f'.tile[data-patient="{bea.id}"]')).to_be_visible()
+    expect(page.locator(f'.tile[data-patient="{ada.id}"]')).to_be_hidden()
+
+
+def test_out_of_range_value_is_marked_by_text_not_colour_alone(page, ward):
+    _, _, patient = ward
+    AlertRule.objects.create(name="SpO2 low (test)", kind="threshold", metric="spo2", scope="patient",
+                             patient=patient, params={"bands": [{"op": "<", "value": 92, "severity": "high"}]})
+    ingest(patient_id=patient.id, source="manual",
+           items=[{"metric": "spo2", "value": 86, "unit": "%", "measured_at": now_iso()}])
+    browser_login(page, "nurse1")
+
+    expect(page.locator(f'[data-patient="{patient.id}"][data-metric="spo2"] .flag')).to_have_text("▼ Low")
+
+
 def test_reading_posted_by_a_device_appears_in_its_tile_within_two_seconds(page, ward, live_server_url):
     _, _, patient = ward
     _, token = make_device(patient=patient)
