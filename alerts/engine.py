@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts import news2, rules, services
@@ -95,10 +95,36 @@ def evaluate_readings(*, reading_ids: Iterable[int], now: dt.datetime | None = N
     return summary
 
 
-def _series(patient_id: int, metric: str, since: dt.datetime) -> list[rules.Point]:
-    rows = (Reading.objects.filter(patient_id=patient_id, metric=metric, measured_at__gte=since)
-            .order_by("measured_at", "id").values_list("id", "measured_at", "value"))
-    return [rules.Point(*row) for row in rows]
+_SERIES_SQL = """
+SELECT r.metric, r.id, r.measured_at, r.value
+FROM UNNEST(%s::text[], %s::timestamptz[]) AS w(metric, since)
+JOIN devices_reading r ON r.patient_id = %s AND r.metric = w.metric AND r.measured_at >= w.since
+ORDER BY r.metric, r.measured_at, r.id
+"""
+
+
+def _series(patient_id: int, since: dict[str, dt.datetime]) -> dict[str, list[rules.Point]]:
+    """Each metric's readings from its own start time, sorted by measured_at: one query for all of them."""
+    out: dict[str, list[rules.Point]] = {metric: [] for metric in since}
+    if not since:
+        return out
+    with connection.cursor() as cursor:
+        cursor.execute(_SERIES_SQL, [list(since), list(since.values()), patient_id])
+        for metric, reading_id, measured_at, value in cursor.fetchall():
+            out[metric].append(rules.Point(reading_id, measured_at, value))
+    return out
+
+
+def _latest_from(series: dict[str, list[rules.Point]], since: dict[str, dt.datetime], *, end: dt.datetime,
+                 window: dt.timedelta) -> dict[str, rules.Point | None] | None:
+    """NEWS2 inputs from series already loaded, when they reach back over the whole window; else None."""
+    latest: dict[str, rules.Point | None] = {}
+    for param, metric in news2.READING_PARAMETERS.items():
+        if metric not in series or since[metric] > end - window:
+            return None
+        inside = [p for p in series[metric] if end - window < p.measured_at <= end]
+        latest[param] = inside[-1] if inside else None
+    return latest
 
 
 def evaluate_patient_readings(*, patient_id: int, reading_ids: list[int], now: dt.datetime,
@@ -131,15 +157,14 @@ def _evaluate(patient: Patient, new: list[tuple[int, str, dt.datetime]], *, now:
     unresolved = {a.rule_id: a for a in Alert.objects.select_for_update().filter(patient=patient)
                   .exclude(state=Alert.State.RESOLVED)}
 
-    series_cache: dict[str, list[rules.Point]] = {}
     reading_rules = [r for r in patient_rules if r.metric in earliest
                      and r.kind in (*BAND_KINDS, AlertRule.Kind.RATE_OF_CHANGE)]
     # one query per metric, reaching back as far as the greediest rule on it needs
     reach: dict[str, dt.timedelta] = defaultdict(dt.timedelta)
     for rule in reading_rules:
         reach[rule.metric] = max(reach[rule.metric], rules.lookback(rule.kind, rule.params))
-    for metric, back in reach.items():
-        series_cache[metric] = _series(patient.id, metric, earliest[metric] - back)
+    since = {metric: earliest[metric] - back for metric, back in reach.items()}
+    series_cache = _series(patient.id, since)
 
     for rule in reading_rules:
         series = series_cache[rule.metric]
@@ -169,7 +194,8 @@ def _evaluate(patient: Patient, new: list[tuple[int, str, dt.datetime]], *, now:
                       alert=plan.consciousness == MonitoringPlan.Consciousness.ALERT, spo2_scale=plan.spo2_scale)
         for rule in news2_rules:
             window = dt.timedelta(minutes=rule.params.get("window_minutes") or plan.news2_window_minutes)
-            latest = latest_news2_points(patient_id=patient.id, end=max(new_news2), window=window)
+            latest = _latest_from(series_cache, since, end=max(new_news2), window=window) or \
+                latest_news2_points(patient_id=patient.id, end=max(new_news2), window=window)
             trigger = rules.evaluate_news2(latest, **inputs)
             before = unresolved.get(rule.id)
             if trigger is not None:
