@@ -1,4 +1,4 @@
-"""The /ws/dashboard/ consumer on the real Redis channel layer (pub/sub), through the real ASGI stack."""
+"""The /ws/dashboard/ consumer through the real ASGI stack, fed over real Redis pub/sub (alerts.live.LiveHub)."""
 
 from __future__ import annotations
 
