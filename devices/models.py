@@ -42,7 +42,8 @@ class DeviceAssignment(models.Model):
     class Meta:
         ordering = ["-started_at"]
         constraints = [
-            models.UniqueConstraint(fields=["device"], condition=Q(ended_at__isnull=True), name="one_current_assignment"),
+            models.UniqueConstraint(fields=["device"], condition=Q(ended_at__isnull=True),
+                                    name="one_current_assignment"),
             models.CheckConstraint(condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
                                    name="assignment_ends_after_start"),
         ]
@@ -118,3 +119,6 @@ class IngestRejection(models.Model):
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["device", "-at"], name="rejection_by_device")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} rejected {self.device_message_id or '(no id)'} at {self.at:%Y-%m-%d %H:%M}"

@@ -25,8 +25,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("RPM_VAR_DIR", BASE_DIR / "var"))
-PG_PORT = int(os.environ.get("EMBEDDED_PG_PORT", "55432"))
-REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "56379"))
+# Below 32768, outside Linux's ephemeral port range, so an outgoing connection never holds them.
+PG_PORT = int(os.environ.get("EMBEDDED_PG_PORT", "25432"))
+REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "26379"))
 PG_DATABASE = "rpm"
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 

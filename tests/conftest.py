@@ -60,28 +60,22 @@ def nurse(team):
 
 # --- a real Celery worker -------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def _celery_worker_session(django_db_setup, django_db_blocker):
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real worker thread consuming the real Redis broker, on the test database.
+
+    Started per test and stopped before the test's tables are flushed, so it never races a
+    flush, and tasks that other tests queued without a worker are purged first. Tests using it
+    need committed data, hence transactional_db.
+    """
     from celery.contrib.testing.worker import start_worker
 
     from rpm.celery import app
 
-    with django_db_blocker.unblock():
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
-                          shutdown_timeout=20) as worker:
-            yield worker
-
-
-@pytest.fixture
-def celery_worker(transactional_db, _celery_worker_session):
-    """A real worker thread consuming the real Redis broker, on the test database.
-
-    Tests using it need committed data, hence transactional_db.
-    """
-    from rpm.celery import app
-
     app.control.purge()
-    return _celery_worker_session
+    with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
+                      shutdown_timeout=20) as worker:
+        yield worker
 
 
 # --- a real daphne server on the test database ------------------------------------------
