@@ -26,7 +26,6 @@ import multiprocessing as mp
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -38,6 +37,10 @@ import orjson
 import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))  # run as a script from bench/
+
+from rpm.ports import free_port, wait_for_port  # noqa: E402
+
 PYTHON = sys.executable
 BENCH_DB = "rpm_bench_live"
 BENCH_REDIS_DB = 4
@@ -50,22 +53,6 @@ def with_database(url: str, name: str) -> str:
 
 def with_redis_db(url: str, db: int) -> str:
     return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path=f"/{db}"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {port}")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -382,7 +369,6 @@ def main() -> None:
     prepare_database(os.environ["DATABASE_URL"], bench_url, env)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "CHANNEL_PREFIX", "RPM_ENV", "LOG_LEVEL")})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rpm.settings")
-    sys.path.insert(0, str(BASE_DIR))
     import django
 
     django.setup()

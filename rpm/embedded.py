@@ -16,12 +16,13 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from rpm.ports import port_open
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("RPM_VAR_DIR", BASE_DIR / "var"))
@@ -38,12 +39,6 @@ def postgres_url() -> str:
 
 def redis_url() -> str:
     return f"redis://127.0.0.1:{REDIS_PORT}/0"
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @contextmanager
@@ -90,7 +85,7 @@ def _run_as(user: str | None, args: list[str], **kwargs) -> subprocess.Completed
 
 def start_postgres() -> bool:
     """Start the embedded PostgreSQL if it is not up. Returns True if this call started it."""
-    if _port_open(PG_PORT):
+    if port_open(PG_PORT):
         return False
     pgdata = VAR / "postgres"
     user = _pg_user()
@@ -133,7 +128,7 @@ def _redis_server_bin() -> str:
 
 def start_redis() -> bool:
     """Start the embedded Redis if it is not up. Returns True if this call started it."""
-    if _port_open(REDIS_PORT):
+    if port_open(REDIS_PORT):
         return False
     rdir = VAR / "redis"
     rdir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +139,7 @@ def start_redis() -> bool:
         check=True, capture_output=True,
     )
     for _ in range(100):
-        if _port_open(REDIS_PORT):
+        if port_open(REDIS_PORT):
             return True
         time.sleep(0.05)
     raise RuntimeError(f"embedded Redis did not start; see {rdir / 'redis.log'}")

@@ -5,16 +5,15 @@ import datetime as dt
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test import Client
 
+from rpm.ports import free_port, wait_for_port  # noqa: F401  (re-exported to tests)
 from tests.builders import PASSWORD, make_device, make_patient, make_team, make_user
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
@@ -79,22 +78,6 @@ def celery_worker(transactional_db):
 
 
 # --- a real daphne server on the test database ------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on port {port} after {timeout}s")
-
 
 def server_env() -> dict[str, str]:
     """The environment for a subprocess that must see the test database."""

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -11,18 +10,8 @@ import psycopg
 import pytest
 import redis
 
+from rpm.ports import free_port, port_open
 from tests.conftest import BASE_DIR
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +51,8 @@ def test_start_brings_up_a_real_postgresql_and_redis_and_prints_their_urls(embed
 def test_stop_shuts_both_down(embedded_env):
     embedded(embedded_env, "start")
     assert embedded(embedded_env, "stop").returncode == 0
-    assert not listening(int(embedded_env["EMBEDDED_PG_PORT"]))
-    assert not listening(int(embedded_env["EMBEDDED_REDIS_PORT"]))
+    assert not port_open(int(embedded_env["EMBEDDED_PG_PORT"]))
+    assert not port_open(int(embedded_env["EMBEDDED_REDIS_PORT"]))
 
 
 def test_exec_runs_the_command_against_the_services_and_stops_what_it_started(embedded_env):
@@ -71,8 +60,8 @@ def test_exec_runs_the_command_against_the_services_and_stops_what_it_started(em
     out = embedded(embedded_env, "exec", "--", sys.executable, "-c", probe)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith(f":{embedded_env['EMBEDDED_REDIS_PORT']}/0")
-    assert not listening(int(embedded_env["EMBEDDED_PG_PORT"]))
-    assert not listening(int(embedded_env["EMBEDDED_REDIS_PORT"]))
+    assert not port_open(int(embedded_env["EMBEDDED_PG_PORT"]))
+    assert not port_open(int(embedded_env["EMBEDDED_REDIS_PORT"]))
 
 
 def test_exec_passes_on_the_commands_exit_code(embedded_env):
@@ -83,5 +72,5 @@ def test_exec_passes_on_the_commands_exit_code(embedded_env):
 def test_exec_leaves_services_it_did_not_start_running(embedded_env):
     embedded(embedded_env, "start")
     embedded(embedded_env, "exec", "--", sys.executable, "-c", "pass")
-    assert listening(int(embedded_env["EMBEDDED_PG_PORT"]))
-    assert listening(int(embedded_env["EMBEDDED_REDIS_PORT"]))
+    assert port_open(int(embedded_env["EMBEDDED_PG_PORT"]))
+    assert port_open(int(embedded_env["EMBEDDED_REDIS_PORT"]))
