@@ -28,7 +28,8 @@ class AlertSerializer(serializers.ModelSerializer):
         model = Alert
         fields = ["id", "patient", "rule", "rule_name", "rule_kind", "metric", "severity", "state", "explanation",
                   "reading_ids", "trigger_count", "escalation_level", "opened_at", "last_triggered_at",
-                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolution", "escalated_at"]
+                  "acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "resolution", "escalated_at",
+                  "reopened_at", "recovered_at", "recovery"]
 
 
 class ListQuery(serializers.Serializer):

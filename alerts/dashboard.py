@@ -10,12 +10,13 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
+from alerts.kinds import device_health
 from alerts.live import alert_event, reading_event
 from alerts.models import SEVERITY_RANK, Alert, AlertRule
-from alerts.selectors import applicable_rules, news2_for_patient
-from devices.metrics import METRICS
+from alerts.selectors import RuleInForce, active_rules, display_bands, facts_for, news2_status, rules_in_force
+from devices.metrics import METRICS, OK
 from devices.models import DeviceAssignment, Reading
 from patients.models import Condition, Patient
 from patients.selectors import patients_visible_to
@@ -28,9 +29,6 @@ CATCH_UP_OVERLAP = dt.timedelta(seconds=10)
 SPARKLINE_WINDOW = dt.timedelta(hours=24)
 SPARKLINE_BUCKET_MINUTES = 15
 DEFAULT_STALE_AFTER_HOURS = 24
-# thresholds.md, "device": no contact for 24 h; battery < 20 % (device fleet practice)
-DEVICE_OFFLINE_AFTER = dt.timedelta(hours=24)
-LOW_BATTERY_PERCENT = 20
 # Dose events belong to the adherence view, not to a vitals tile.
 NOT_ON_TILES = {"dose_taken"}
 UNRESOLVED = (Alert.State.OPEN, Alert.State.ACKNOWLEDGED)
@@ -59,21 +57,21 @@ def still_signed_in(*, user, session_key: str | None) -> bool:
 
 
 def _latest_two(patient_ids: list[int]) -> dict[tuple[int, str], list[tuple[float, dt.datetime]]]:
-    """The newest two readings of each metric per patient: the value shown and the one before (trend)."""
+    """The newest two plausible readings of each metric per patient: the value shown and the one before (trend)."""
     sql = """
     SELECT p.pid, m.metric, r.value, r.measured_at
     FROM UNNEST(%s::bigint[]) AS p(pid)
     CROSS JOIN UNNEST(%s::text[]) AS m(metric)
     CROSS JOIN LATERAL (
         SELECT value, measured_at FROM devices_reading
-        WHERE patient_id = p.pid AND metric = m.metric
+        WHERE patient_id = p.pid AND metric = m.metric AND quality = %s
         ORDER BY measured_at DESC LIMIT 2
     ) r
     ORDER BY 1, 2, 4 DESC
     """
     out: dict[tuple[int, str], list[tuple[float, dt.datetime]]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [patient_ids, [m for m in METRICS if m not in NOT_ON_TILES]])
+        cursor.execute(sql, [patient_ids, [m for m in METRICS if m not in NOT_ON_TILES], OK])
         for pid, metric, value, measured_at in cursor.fetchall():
             out.setdefault((pid, metric), []).append((value, measured_at))
     return out
@@ -87,7 +85,7 @@ def _sparklines(patient_ids: list[int], now: dt.datetime) -> dict[tuple[int, str
                                        TIMESTAMPTZ '2000-01-01')) AS bucket,
            avg(value)
     FROM devices_reading
-    WHERE patient_id = ANY(%s) AND metric = ANY(%s) AND measured_at > %s AND measured_at <= %s
+    WHERE patient_id = ANY(%s) AND metric = ANY(%s) AND measured_at > %s AND measured_at <= %s AND quality = 'ok'
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     """
     out: dict[tuple[int, str], list[list[float]]] = {}
@@ -121,53 +119,46 @@ def stale_hours(measured_at: dt.datetime | None, *, stale_after_hours: int, now:
     return int(age.total_seconds() // 3600)
 
 
-def _thresholds(patients: list[Patient]) -> dict[int, dict[str, list[dict[str, Any]]]]:
-    """The alerting bands per patient and metric ({op, value, severity}) of the rules the alert engine applies
-    to each patient (overrides in place of the defaults). The tile marks a value any band covers."""
-    kinds = (AlertRule.Kind.THRESHOLD, AlertRule.Kind.PERSISTENCE)
-    candidates = list(AlertRule.objects.filter(kind__in=kinds).exclude(metric=""))
-    out: dict[int, dict[str, list[dict[str, Any]]]] = {}
-    for patient in patients:
-        plan = getattr(patient, "plan", None)
-        bands = out[patient.id] = {}
-        for rule in applicable_rules(candidates, patient=patient, spo2_scale=plan.spo2_scale if plan else 1):
-            if rule.params.get("average_days"):  # a band over a 7-day average is not about the latest value
-                continue
-            bands.setdefault(rule.metric, []).extend(
-                {"op": b["op"], "value": b["value"], "severity": b.get("severity", rule.severity)}
-                for b in rule.params.get("bands", []) if isinstance(b, dict) and b.get("op") in _OPS)
-    return out
-
-
-_OPS = ("<", "<=", ">", ">=")
-
-
-def _news2(patients: list[Patient], now: dt.datetime) -> dict[int, dict[str, Any] | None]:
-    """NEWS2 from the alert engine (None where a parameter has no reading in the plan's window)."""
+def _news2(patients: list[Patient], now: dt.datetime) -> dict[int, dict[str, Any]]:
+    """NEWS2 as the alert engine scores it, or why there is none (not validated for this patient, a parameter
+    not measured within the plan's window)."""
     out = {}
     for patient in patients:
-        score = news2_for_patient(patient, now=now)
-        out[patient.id] = score and {"score": score["score"], "risk": score["risk"]}
+        status = news2_status(patient, now=now)
+        score = status["score"]
+        out[patient.id] = {"news2": score and {"score": score["score"], "risk": score["risk"]},
+                           "news2_reason": status["reason"]}
     return out
 
 
 def news2_scores(*, user, patient_ids: set[int], now: dt.datetime) -> dict[int, dict[str, Any] | None]:
     """Current NEWS2 of these patients, those the user may see only (the dashboard refreshes tiles with it)."""
-    return _news2(list(patients_visible_to(user).filter(id__in=patient_ids).select_related("plan")), now)
+    found = _news2(list(patients_visible_to(user).filter(id__in=patient_ids).select_related("plan")), now)
+    return {pid: entry["news2"] for pid, entry in found.items()}
 
 
-def _devices(patient_ids: list[int], now: dt.datetime) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {pid: [] for pid in patient_ids}
-    current = (DeviceAssignment.objects.filter(patient_id__in=patient_ids, ended_at__isnull=True)
+def _devices(patients: list[Patient], rows: dict[int, list[RuleInForce]], now: dt.datetime
+             ) -> dict[int, list[dict[str, Any]]]:
+    """Each patient's enrolled devices, flagged offline or low on battery by the device-health rules in force
+    for that patient (the same rules, and limits, the engine alerts on)."""
+    out: dict[int, list[dict[str, Any]]] = {p.id: [] for p in patients}
+    current = (DeviceAssignment.objects.filter(patient_id__in=list(out), ended_at__isnull=True)
                .select_related("device").order_by("device__serial"))
+    health = {pid: [r for r in active_rules(patient_rows) if r.kind == AlertRule.Kind.DEVICE_HEALTH]
+              for pid, patient_rows in rows.items()}
     for assignment in current:
         device = assignment.device
+
+        def flagged(check: str, device=device, assignment=assignment) -> bool:
+            return any(device_health.problem(params=r.params, kind=device.kind, label="", now=now,
+                                             last_seen_at=device.last_seen_at, since=assignment.started_at,
+                                             battery=device.battery_level)
+                       for r in health[assignment.patient_id] if r.params.get("check") == check)
+
         out[assignment.patient_id].append({
             "id": device.id, "serial": device.serial, "kind": device.kind,
             "last_seen_at": device.last_seen_at.isoformat() if device.last_seen_at else None,
-            "offline": device.last_seen_at is None or now - device.last_seen_at > DEVICE_OFFLINE_AFTER,
-            "battery": device.battery_level,
-            "low_battery": device.battery_level is not None and device.battery_level < LOW_BATTERY_PERCENT,
+            "offline": flagged("no_contact"), "battery": device.battery_level, "low_battery": flagged("battery"),
         })
     return out
 
@@ -183,13 +174,14 @@ def census(*, user, now: dt.datetime, patient_ids: set[int] | None = None) -> li
         return []
     latest = _latest_two(ids)
     sparks = _sparklines(ids, now)
-    thresholds = _thresholds(patients)
+    rows = rules_in_force(patients)
     news2 = _news2(patients, now)
-    devices = _devices(ids, now)
+    devices = _devices(patients, rows, now)
     labels = dict(Condition.choices)
     tiles = []
     for patient in patients:
         plan = getattr(patient, "plan", None)
+        bands = display_bands(rows[patient.id], facts_for(patient, today=now.astimezone(patient.tz).date()))
         expected = {e.metric: e.stale_after_hours for e in plan.expected_measurements.all()} if plan else {}
         shown = [m for m in METRICS if m not in NOT_ON_TILES and (m in expected or (patient.id, m) in latest)]
         metrics = {}
@@ -206,24 +198,26 @@ def census(*, user, now: dt.datetime, patient_ids: set[int] | None = None) -> li
                 "stale_after_hours": window,
                 "stale_hours": stale_hours(measured_at, stale_after_hours=window, now=now),
                 "spark": sparks.get((patient.id, code), []),
-                "bands": thresholds[patient.id].get(code, []),
+                "bands": bands.get(code, []),
             }
         tiles.append({
             "id": patient.id, "name": patient.name, "family_name": patient.family_name, "mrn": patient.mrn,
             "age": patient.age(now.date()), "status": patient.status, "care_team": patient.care_team.name,
             "conditions": [{"code": c, "label": labels.get(c, c)} for c in patient.conditions],
-            "metrics": metrics, "news2": news2.get(patient.id), "devices": devices[patient.id],
+            "metrics": metrics, **news2[patient.id], "devices": devices[patient.id],
         })
     return tiles
 
 
 def _queue(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     rank = Case(*[When(severity=s, then=Value(r)) for s, r in SEVERITY_RANK.items()], output_field=IntegerField())
-    return alerts.select_related("patient", "acknowledged_by").annotate(rank=rank).order_by("-rank", "-opened_at")
+    return alerts.select_related("patient", "acknowledged_by").annotate(rank=rank).order_by(
+        F("recovered_at").asc(nulls_first=True), "-rank", "-opened_at")
 
 
 def alert_queue(*, user, limit: int = 500) -> list[dict[str, Any]]:
-    """Open and acknowledged alerts of visible patients, most severe then newest first."""
+    """Open and acknowledged alerts of visible patients: the active ones most severe then newest first, then
+    those that recovered before anyone saw them ("recovered, not yet reviewed")."""
     alerts = Alert.objects.filter(patient__in=patients_visible_to(user), state__in=UNRESOLVED)
     return [alert_event(a, "current") for a in _queue(alerts)[:limit]]
 
@@ -243,9 +237,10 @@ def missed_events(*, user, since: dt.datetime, now: dt.datetime) -> list[dict[st
                 .filter(patient_id__in=visible, metric__in=list(METRICS), measured_at__gte=start - CATCH_UP_WINDOW,
                         received_at__gt=start)
                 .order_by("received_at", "id")
-                .values_list("id", "patient_id", "metric", "value", "measured_at", "received_at")[:CATCH_UP_LIMIT])
-    events = [reading_event(reading_id=i, patient_id=p, metric=m, value=v, measured_at=t, at=r)
-              for i, p, m, v, t, r in readings]
+                .values_list("id", "patient_id", "metric", "value", "measured_at", "received_at", "quality")
+                [:CATCH_UP_LIMIT])
+    events = [reading_event(reading_id=i, patient_id=p, metric=m, value=v, measured_at=t, at=r, quality=q)
+              for i, p, m, v, t, r, q in readings]
     changed = Alert.objects.filter(patient_id__in=visible, updated_at__gt=start)
     events += [alert_event(a, "changed") for a in _queue(changed)[:CATCH_UP_LIMIT]]
     return events

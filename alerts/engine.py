@@ -1,10 +1,10 @@
-"""The alert engine: runs the rules over newly stored readings and on a schedule, and applies
-what they find through alerts.services. Tasks and the sweep call these functions; so do tests.
+"""The alert engine: runs the rules in force over newly stored readings and on a schedule, and applies what they
+find through alerts.services. Tasks and the sweep call these functions; so do tests.
 
-Evaluation of one patient happens in one transaction holding that patient's advisory lock,
-so two workers evaluating the same patient at once take turns, and a reading is marked
-`evaluated_at` in the same transaction as the alerts it caused: a worker killed mid-batch
-leaves its readings unevaluated for the redelivered task or the sweep.
+Evaluation of one patient happens in one transaction holding that patient's advisory lock, so two workers
+evaluating the same patient at once take turns, and a reading is marked `evaluated_at` in the same
+transaction as the alerts it caused: a worker killed mid-batch leaves its readings unevaluated for the
+redelivered task or the sweep.
 """
 
 from __future__ import annotations
@@ -15,21 +15,27 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from alerts import news2, rules, services
+from alerts import services
+from alerts.kinds import KINDS, READING_KINDS, device_health, medication_adherence, missing_data
+from alerts.kinds.base import Recovery, Trigger
 from alerts.models import Alert, AlertRule
-from alerts.selectors import applicable_rules, latest_news2_points
-from devices.models import DeviceAssignment, Reading
-from patients.models import MonitoringPlan, Patient
+from alerts.selectors import active_rules, candidate_rules, facts_for, matched_doses, rules_for_patient
+from devices import readings
+from devices.models import DeviceAssignment
+from patients.doses import Dose
+from patients.models import Patient
 
 log = logging.getLogger(__name__)
 
-BAND_KINDS = (AlertRule.Kind.THRESHOLD, AlertRule.Kind.PERSISTENCE)
-NEWS2_METRICS = frozenset(news2.READING_PARAMETERS.values())
 SWEEP_MIN_AGE = dt.timedelta(minutes=1)
 SWEEP_CHUNK = 2000
+# How far back a recovery check reads when an alert is older than the rule's own lookback.
+RECOVERY_REACH = dt.timedelta(days=1)
+# Patients who are paused (in hospital, say) still have their readings judged; their schedules are not.
+JUDGED_STATUSES = (Patient.Status.ACTIVE, Patient.Status.PAUSED)
 
 
 @dataclass
@@ -48,19 +54,6 @@ class Summary:
         self.patients |= other.patients
 
 
-def _plan_of(patient: Patient) -> MonitoringPlan:
-    try:
-        return patient.plan
-    except MonitoringPlan.DoesNotExist:
-        return MonitoringPlan(patient=patient)
-
-
-def _rules_for(patient: Patient, plan: MonitoringPlan, all_rules: list[AlertRule] | None) -> list[AlertRule]:
-    if all_rules is None:
-        all_rules = list(AlertRule.objects.all())
-    return applicable_rules(all_rules, patient=patient, spo2_scale=plan.spo2_scale)
-
-
 def _record(summary: Summary, before: Alert | None, after: Alert | None) -> None:
     if after is None:
         return
@@ -70,11 +63,16 @@ def _record(summary: Summary, before: Alert | None, after: Alert | None) -> None
         summary.updated += 1
 
 
+def _recover(summary: Summary, alert: Alert, recovery: Recovery, now: dt.datetime) -> None:
+    if services.apply_recovery(alert=alert, recovery=recovery, now=now) is not None:
+        summary.resolved += 1
+
+
 # --- readings ------------------------------------------------------------------------------------
 
 def evaluate_readings(*, reading_ids: Iterable[int], now: dt.datetime | None = None,
-                      all_rules: list[AlertRule] | None = None) -> Summary:
-    """Run every applicable rule over these readings (those not evaluated yet) and mark them evaluated.
+                      candidates: list[AlertRule] | None = None) -> Summary:
+    """Run every rule in force over these readings (those not evaluated yet) and mark them evaluated.
 
     Evaluating the same readings twice changes nothing: the second time finds them evaluated.
     """
@@ -83,145 +81,92 @@ def evaluate_readings(*, reading_ids: Iterable[int], now: dt.datetime | None = N
     summary = Summary()
     if not ids:
         return summary
-    if all_rules is None:
-        all_rules = list(AlertRule.objects.all())
     by_patient: dict[int, list[int]] = defaultdict(list)
-    for reading_id, patient_id in Reading.objects.filter(id__in=ids, evaluated_at__isnull=True).values_list(
-            "id", "patient_id"):
+    for reading_id, patient_id in readings.unevaluated(reading_ids=ids):
         by_patient[patient_id].append(reading_id)
+    if not by_patient:
+        return summary
+    if candidates is None:
+        candidates = candidate_rules(by_patient, kinds=READING_KINDS)
     for patient_id, patient_reading_ids in sorted(by_patient.items()):
         summary.add(evaluate_patient_readings(patient_id=patient_id, reading_ids=patient_reading_ids, now=now,
-                                              all_rules=all_rules))
+                                              candidates=candidates))
     return summary
 
 
-_SERIES_SQL = """
-SELECT r.metric, r.id, r.measured_at, r.value
-FROM UNNEST(%s::text[], %s::timestamptz[]) AS w(metric, since)
-JOIN devices_reading r ON r.patient_id = %s AND r.metric = w.metric AND r.measured_at >= w.since
-ORDER BY r.metric, r.measured_at, r.id
-"""
-
-
-def _series(patient_id: int, since: dict[str, dt.datetime]) -> dict[str, list[rules.Point]]:
-    """Each metric's readings from its own start time, sorted by measured_at: one query for all of them."""
-    out: dict[str, list[rules.Point]] = {metric: [] for metric in since}
-    if not since:
-        return out
-    with connection.cursor() as cursor:
-        cursor.execute(_SERIES_SQL, [list(since), list(since.values()), patient_id])
-        for metric, reading_id, measured_at, value in cursor.fetchall():
-            out[metric].append(rules.Point(reading_id, measured_at, value))
-    return out
-
-
-def _latest_from(series: dict[str, list[rules.Point]], since: dict[str, dt.datetime], *, end: dt.datetime,
-                 window: dt.timedelta) -> dict[str, rules.Point | None] | None:
-    """NEWS2 inputs from series already loaded, when they reach back over the whole window; else None."""
-    latest: dict[str, rules.Point | None] = {}
-    for param, metric in news2.READING_PARAMETERS.items():
-        if metric not in series or since[metric] > end - window:
-            return None
-        inside = [p for p in series[metric] if end - window < p.measured_at <= end]
-        latest[param] = inside[-1] if inside else None
-    return latest
-
-
 def evaluate_patient_readings(*, patient_id: int, reading_ids: list[int], now: dt.datetime,
-                              all_rules: list[AlertRule] | None = None) -> Summary:
+                              candidates: list[AlertRule] | None = None) -> Summary:
     summary = Summary()
     with transaction.atomic():
         services.lock_patient(patient_id)
-        new = list(Reading.objects.select_for_update().filter(id__in=reading_ids, patient_id=patient_id,
-                                                              evaluated_at__isnull=True)
-                   .values_list("id", "metric", "measured_at"))
+        new = readings.lock_unevaluated(patient_id=patient_id, reading_ids=reading_ids)
         if not new:
             return summary  # another worker got here first
         summary.readings = len(new)
         summary.patients.add(patient_id)
         patient = Patient.objects.select_related("plan").get(pk=patient_id)
-        if patient.status == Patient.Status.ACTIVE:
-            _evaluate(patient, new, now=now, all_rules=all_rules, summary=summary)
-        Reading.objects.filter(id__in=[row[0] for row in new]).update(evaluated_at=now)
+        if patient.status in JUDGED_STATUSES:
+            if candidates is None:
+                candidates = candidate_rules([patient_id], kinds=READING_KINDS)
+            _evaluate(patient, new, now=now, candidates=candidates, summary=summary)
+        readings.mark_evaluated(reading_ids=[row[0] for row in new], at=now)
     return summary
 
 
 def _evaluate(patient: Patient, new: list[tuple[int, str, dt.datetime]], *, now: dt.datetime,
-              all_rules: list[AlertRule] | None, summary: Summary) -> None:
-    plan = _plan_of(patient)
-    patient_rules = _rules_for(patient, plan, all_rules)
+              candidates: list[AlertRule], summary: Summary) -> None:
+    facts = facts_for(patient, today=now.astimezone(patient.tz).date())
+    rules = [r for r in active_rules(rules_for_patient(candidates, patient=patient)) if r.kind in READING_KINDS]
     new_ids = {row[0] for row in new}
     earliest: dict[str, dt.datetime] = {}
     for _, metric, measured_at in new:
         earliest[metric] = min(measured_at, earliest.get(metric, measured_at))
+    touched = [(rule, KINDS[rule.kind]) for rule in rules if KINDS[rule.kind].metrics(rule) & earliest.keys()]
+    if not touched:
+        return
     unresolved = {a.rule_id: a for a in Alert.objects.select_for_update().filter(patient=patient)
                   .exclude(state=Alert.State.RESOLVED)}
 
-    reading_rules = [r for r in patient_rules if r.metric in earliest
-                     and r.kind in (*BAND_KINDS, AlertRule.Kind.RATE_OF_CHANGE)]
-    # one query per metric, reaching back as far as the greediest rule on it needs
-    reach: dict[str, dt.timedelta] = defaultdict(dt.timedelta)
-    for rule in reading_rules:
-        reach[rule.metric] = max(reach[rule.metric], rules.lookback(rule.kind, rule.params))
-    since = {metric: earliest[metric] - back for metric, back in reach.items()}
-    series_cache = _series(patient.id, since)
+    # one query for every metric, each reaching back as far as the greediest rule on it needs
+    since: dict[str, dt.datetime] = {}
+    for rule, kind in touched:
+        metrics = kind.metrics(rule)
+        first_new = min(earliest[m] for m in metrics & earliest.keys())
+        start = first_new - kind.lookback(rule.params, facts)
+        open_alert = unresolved.get(rule.id)
+        if open_alert is not None:  # a recovery is judged on every reading since the alert's last trigger
+            after = open_alert.last_reading_at or open_alert.opened_at
+            start = min(start, max(after, first_new - RECOVERY_REACH))
+        for metric in metrics:
+            since[metric] = min(since.get(metric, start), start)
+    series = readings.series_since(patient_id=patient.id, since=since)
 
-    for rule in reading_rules:
-        series = series_cache[rule.metric]
-        if rule.kind in BAND_KINDS:
-            trigger = rules.evaluate_bands(series, metric=rule.metric, params=rule.params, new_ids=new_ids)
-        else:
-            trigger = rules.evaluate_rate(series, metric=rule.metric, params=rule.params, new_ids=new_ids,
-                                          severity=rule.severity, tz=patient.tz)
+    for rule, kind in touched:
+        trigger = kind.evaluate(rule, series, new_ids, facts)
         before = unresolved.get(rule.id)
         if trigger is not None:
-            alert = services.apply_trigger(patient=patient, rule=rule, trigger=trigger, now=now)
+            alert = services.apply_trigger(patient=patient, rule=rule, trigger=trigger, now=now,
+                                           metric=trigger.metric or rule.metric)
             _record(summary, before, alert)
             if alert is not None:
                 unresolved[rule.id] = alert
         current = unresolved.get(rule.id)
-        if current is not None and current.state != Alert.State.RESOLVED and rule.kind in BAND_KINDS:
-            recovery = rules.band_recovery(series, metric=rule.metric, params=rule.params,
-                                           after=current.last_reading_at or current.opened_at)
+        if current is not None and current.state != Alert.State.RESOLVED:
+            recovery = kind.recover(rule, series, facts, after=current.last_reading_at or current.opened_at,
+                                    metric=current.metric)
             if recovery is not None:
-                services.apply_recovery(alert=current, recovery=recovery, now=now)
-                summary.resolved += 1
-
-    news2_rules = [r for r in patient_rules if r.kind == AlertRule.Kind.EARLY_WARNING_SCORE]
-    new_news2 = [measured_at for _, metric, measured_at in new if metric in NEWS2_METRICS]
-    if news2_rules and new_news2:
-        inputs = dict(on_oxygen=plan.on_supplemental_oxygen,
-                      alert=plan.consciousness == MonitoringPlan.Consciousness.ALERT, spo2_scale=plan.spo2_scale)
-        for rule in news2_rules:
-            window = dt.timedelta(minutes=rule.params.get("window_minutes") or plan.news2_window_minutes)
-            latest = _latest_from(series_cache, since, end=max(new_news2), window=window) or \
-                latest_news2_points(patient_id=patient.id, end=max(new_news2), window=window)
-            trigger = rules.evaluate_news2(latest, **inputs)
-            before = unresolved.get(rule.id)
-            if trigger is not None:
-                alert = services.apply_trigger(patient=patient, rule=rule, trigger=trigger, now=now, metric="news2")
-                _record(summary, before, alert)
-                if alert is not None:
-                    unresolved[rule.id] = alert
-            current = unresolved.get(rule.id)
-            if current is not None and current.state != Alert.State.RESOLVED:
-                recovery = rules.news2_recovery(latest, after=current.last_reading_at or current.opened_at, **inputs)
-                if recovery is not None:
-                    services.apply_recovery(alert=current, recovery=recovery, now=now)
-                    summary.resolved += 1
+                _recover(summary, current, recovery, now)
 
 
 def sweep_unevaluated(*, now: dt.datetime | None = None, min_age: dt.timedelta = SWEEP_MIN_AGE) -> Summary:
     """Evaluate readings stored but not evaluated after `min_age` (the queue was down, a worker died)."""
     now = now or timezone.now()
     summary = Summary()
-    all_rules = list(AlertRule.objects.all())
     while True:
-        ids = list(Reading.objects.filter(evaluated_at__isnull=True, received_at__lte=now - min_age)
-                   .order_by("received_at").values_list("id", flat=True)[:SWEEP_CHUNK])
+        ids = readings.oldest_unevaluated(received_before=now - min_age, limit=SWEEP_CHUNK)
         if not ids:
             return summary
-        done = evaluate_readings(reading_ids=ids, now=now, all_rules=all_rules)
+        done = evaluate_readings(reading_ids=ids, now=now)
         summary.add(done)
         if done.readings == 0:
             return summary  # all taken by other workers meanwhile
@@ -229,11 +174,7 @@ def sweep_unevaluated(*, now: dt.datetime | None = None, min_age: dt.timedelta =
 
 # --- scheduled checks -------------------------------------------------------------------------------
 
-def _active_patients():
-    return Patient.objects.filter(status=Patient.Status.ACTIVE).select_related("plan")
-
-
-def _scheduled(patient: Patient, rule: AlertRule, trigger: rules.Trigger | None, recovered: str | None,
+def _scheduled(patient: Patient, rule: AlertRule, trigger: Trigger | None, recovered: str | None,
                now: dt.datetime, summary: Summary) -> None:
     """Apply a scheduled check's finding for one patient and rule (inside the patient's lock)."""
     current = (Alert.objects.select_for_update().filter(patient=patient, rule=rule)
@@ -242,146 +183,131 @@ def _scheduled(patient: Patient, rule: AlertRule, trigger: rules.Trigger | None,
         alert = services.apply_trigger(patient=patient, rule=rule, trigger=trigger, now=now)
         _record(summary, current, alert)
     elif current is not None and recovered:
-        services.apply_recovery(alert=current, recovery=rules.Recovery(recovered, now), now=now)
-        summary.resolved += 1
+        _recover(summary, current, Recovery(recovered, now), now)
+
+
+def _scheduled_rules(patients: list[Patient], kind: str) -> dict[int, list[AlertRule]]:
+    candidates = candidate_rules([p.id for p in patients], kinds=[kind])
+    return {p.id: active_rules(rules_for_patient(candidates, patient=p)) for p in patients}
 
 
 def check_missing_data(*, now: dt.datetime | None = None) -> Summary:
     """Expected measurements (monitoring plan) not received by their due time, patient-local."""
     now = now or timezone.now()
     summary = Summary()
-    all_rules = list(AlertRule.objects.filter(kind=AlertRule.Kind.MISSING_DATA))
-    for patient in _active_patients().prefetch_related("plan__expected_measurements"):
-        plan = _plan_of(patient)
-        if plan.pk is None:
-            continue
-        expected = [rules.Expectation(e.metric, e.per_day, e.due_by) for e in plan.expected_measurements.all()]
-        patient_rules = _rules_for(patient, plan, all_rules)
+    patients = list(Patient.objects.filter(status=Patient.Status.ACTIVE, plan__isnull=False)
+                    .select_related("plan").prefetch_related("plan__expected_measurements"))
+    rules_by_patient = _scheduled_rules(patients, AlertRule.Kind.MISSING_DATA)
+    for patient in patients:
+        expected = [missing_data.Expectation(e.metric, e.per_day, e.due_by)
+                    for e in patient.plan.expected_measurements.all()]
+        patient_rules = rules_by_patient[patient.id]
         if not expected or not patient_rules:
             continue
         local_now = now.astimezone(patient.tz)
         midnight = dt.datetime.combine(local_now.date(), dt.time(0), tzinfo=patient.tz)
         with transaction.atomic():
             services.lock_patient(patient.id)
-            counts = defaultdict(int)
-            for metric in Reading.objects.filter(patient=patient, measured_at__gte=midnight, measured_at__lte=now,
-                                                 metric__in=[e.metric for e in expected]).values_list("metric",
-                                                                                                     flat=True):
-                counts[metric] += 1
+            counts = readings.counts_between(patient_id=patient.id, metrics=[e.metric for e in expected],
+                                             start=midnight, end=now)
             for rule in patient_rules:
                 wanted = [e for e in expected if not rule.metric or e.metric == rule.metric]
-                misses = rules.missed_measurements(wanted, counts, local_now=local_now,
-                                                   grace_minutes=rule.params.get("grace_minutes") or 0)
-                trigger = None
-                if misses:
-                    text = "; ".join(m.text() for m in misses)
-                    trigger = rules.Trigger(rule.severity, text[0].upper() + text[1:] + ".", [], now,
-                                            f"missing:{local_now.date()}:{','.join(m.metric for m in misses)}")
-                recovered = _missing_recovered(patient, rule, now) if trigger is None else None
+                misses = missing_data.missed_measurements(wanted, counts, local_now=local_now,
+                                                          grace_minutes=rule.params.get("grace_minutes") or 0)
+                trigger = missing_data.trigger(severity=rule.severity, misses=misses, local_now=local_now, now=now)
+                recovered = _missing_recovered(patient, rule) if trigger is None else None
                 _scheduled(patient, rule, trigger, recovered, now, summary)
     return summary
 
 
-def _missing_recovered(patient: Patient, rule: AlertRule, now: dt.datetime) -> str | None:
+def _missing_recovered(patient: Patient, rule: AlertRule) -> str | None:
     """Resolved once every metric the alert named has a reading received since it opened."""
     current = Alert.objects.filter(patient=patient, rule=rule).exclude(state=Alert.State.RESOLVED).first()
     if current is None:
         return None
-    metrics = current.trigger_key.rsplit(":", 1)[-1].split(",")
-    arrived = set(Reading.objects.filter(patient=patient, metric__in=metrics, received_at__gte=current.opened_at)
-                  .values_list("metric", flat=True).distinct())
-    if set(metrics) - arrived:
+    metrics = missing_data.metrics_named(current.trigger_key)
+    arrived = readings.metrics_received_since(patient_id=patient.id, metrics=metrics, since=current.opened_at)
+    if not metrics or set(metrics) - arrived:
         return None
-    names = ", ".join(rules.display(m) for m in metrics)
-    return f"Resolved automatically: the missing readings arrived ({names})."
+    return missing_data.recovered_text(metrics)
+
+
+# how many days of doses the adherence check matches (the run of missed doses it can see)
+ADHERENCE_DAYS = 3
 
 
 def check_medication_adherence(*, now: dt.datetime | None = None) -> Summary:
     """Scheduled doses without a dispenser dose event within their window; medium after several in a row."""
     now = now or timezone.now()
     summary = Summary()
-    all_rules = list(AlertRule.objects.filter(kind=AlertRule.Kind.MEDICATION_ADHERENCE))
-    for patient in _active_patients().prefetch_related("plan__medications"):
-        plan = _plan_of(patient)
-        if plan.pk is None:
+    patients = list(Patient.objects.filter(status=Patient.Status.ACTIVE, plan__isnull=False)
+                    .select_related("plan").prefetch_related("plan__medications"))
+    rules_by_patient = _scheduled_rules(patients, AlertRule.Kind.MEDICATION_ADHERENCE)
+    for patient in patients:
+        patient_rules = rules_by_patient[patient.id]
+        if not patient_rules or not patient.plan.medications.all():
             continue
-        medications = list(plan.medications.all())
-        patient_rules = _rules_for(patient, plan, all_rules)
-        if not medications or not patient_rules:
-            continue
-        local_now = now.astimezone(patient.tz)
-        events = list(Reading.objects.filter(patient=patient, metric="dose_taken", value__gt=0,
-                                             measured_at__gte=now - dt.timedelta(days=4), measured_at__lte=now)
-                      .values_list("measured_at", flat=True))
+        first_day = now.astimezone(patient.tz).date() - dt.timedelta(days=ADHERENCE_DAYS - 1)
         with transaction.atomic():
             services.lock_patient(patient.id)
             for rule in patient_rules:
-                medium_after = rule.params.get("medium_after_consecutive") or 2
-                missed_texts, worst, last_due = [], 0, None
-                for med in medications:
-                    window = rule.params.get("window_minutes") or med.window_minutes
-                    doses = [d for d in rules.scheduled_doses(times=med.times, window_minutes=window,
-                                                              dose_events=events, local_now=local_now, days_back=2)
-                             if d.due >= patient.created_at]
-                    missed = rules.trailing_missed(doses)
-                    if not missed:
-                        continue
-                    due = doses[-1].due
-                    worst = max(worst, missed)
-                    last_due = max(last_due or due, due)
-                    run = f"; {missed} missed in a row" if missed > 1 else ""
-                    missed_texts.append(f"{med.drug} {med.dose} due {due:%H:%M} on {due:%a %d %b} not taken "
-                                        f"(no dispenser event within {window:g} min){run}")
-                trigger = None
-                if missed_texts:
-                    severity = "medium" if worst >= medium_after else rule.severity
-                    trigger = rules.Trigger(severity, "Missed dose: " + "; ".join(missed_texts) + ".", [], now,
-                                            f"dose:{last_due.isoformat()}:{worst}")
-                recovered = "Resolved automatically: the latest scheduled doses were taken." if not missed_texts \
-                    else None
+                doses = matched_doses(patient, now=now, first_day=first_day,
+                                      window_minutes=rule.params.get("window_minutes"))
+                by_medication: dict[str, list[Dose]] = defaultdict(list)
+                for dose in doses:
+                    by_medication[f"{dose.drug} {dose.dose}"].append(dose)
+                trigger = medication_adherence.trigger(severity=rule.severity, params=rule.params,
+                                                       doses_by_medication=by_medication, tz=patient.tz, now=now)
+                recovered = medication_adherence.RECOVERED if trigger is None and doses else None
                 _scheduled(patient, rule, trigger, recovered, now, summary)
     return summary
 
 
 def check_device_health(*, now: dt.datetime | None = None) -> Summary:
-    """Devices currently enrolled to active patients: no contact for N hours, battery low."""
+    """Devices enrolled to active patients: silent past their kind's limit, battery low. Runs every minute, so
+    only patients with a finding or an unresolved device alert are locked and written."""
     now = now or timezone.now()
     summary = Summary()
-    all_rules = list(AlertRule.objects.filter(kind=AlertRule.Kind.DEVICE_HEALTH))
-    assignments = defaultdict(list)
+    assignments: dict[Patient, list[DeviceAssignment]] = defaultdict(list)
     for a in DeviceAssignment.objects.filter(ended_at__isnull=True, patient__status=Patient.Status.ACTIVE) \
             .select_related("device", "patient", "patient__plan"):
         assignments[a.patient].append(a)
+    if not assignments:
+        return summary
+    patients = list(assignments)
+    rules_by_patient = _scheduled_rules(patients, AlertRule.Kind.DEVICE_HEALTH)
+    unresolved = set(Alert.objects.filter(patient__in=patients, rule__kind=AlertRule.Kind.DEVICE_HEALTH)
+                     .exclude(state=Alert.State.RESOLVED).values_list("patient_id", "rule_id"))
     for patient, current in assignments.items():
-        plan = _plan_of(patient)
-        patient_rules = _rules_for(patient, plan, all_rules)
-        if not patient_rules:
+        findings = []
+        for rule in rules_by_patient[patient.id]:
+            problems, keys = [], []
+            for a in current:
+                d = a.device
+                problem = device_health.problem(params=rule.params, kind=d.kind,
+                                                label=f"{d.get_kind_display()} {d.serial}",
+                                                last_seen_at=d.last_seen_at, since=a.started_at,
+                                                battery=d.battery_level, now=now)
+                if problem:
+                    problems.append(problem)
+                    marker = d.last_seen_at.isoformat() if d.last_seen_at else "never"
+                    keys.append(f"{d.pk}@{marker if rule.params['check'] == 'no_contact' else 'low'}")
+            trigger = None
+            if problems:
+                trigger = Trigger(rule.severity, "; ".join(problems)[0].upper() + "; ".join(problems)[1:] + ".", [],
+                                  now, f"device:{rule.params['check']}:{','.join(keys)}")
+            recovered = None
+            if not problems and all(device_health.recovered(params=rule.params, kind=a.device.kind,
+                                                            last_seen_at=a.device.last_seen_at,
+                                                            battery=a.device.battery_level, now=now)
+                                    for a in current):
+                recovered = device_health.recovered_text(rule.params)
+            if trigger is not None or (recovered and (patient.id, rule.id) in unresolved):
+                findings.append((rule, trigger, recovered))
+        if not findings:
             continue
         with transaction.atomic():
             services.lock_patient(patient.id)
-            for rule in patient_rules:
-                problems, keys = [], []
-                for a in current:
-                    d = a.device
-                    label = f"{d.get_kind_display()} {d.serial}"
-                    problem = rules.device_problem(params=rule.params, label=label, last_seen_at=d.last_seen_at,
-                                                   since=a.started_at, battery=d.battery_level, now=now)
-                    if problem:
-                        problems.append(problem)
-                        marker = d.last_seen_at.isoformat() if d.last_seen_at else "never"
-                        keys.append(f"{d.pk}@{marker if rule.params['check'] == 'no_contact' else 'low'}")
-                trigger = None
-                if problems:
-                    text = "; ".join(problems)
-                    trigger = rules.Trigger(rule.severity, text[0].upper() + text[1:] + ".", [], now,
-                                            f"device:{rule.params['check']}:{','.join(keys)}")
-                recovered = None
-                if not problems and all(rules.device_recovered(params=rule.params, last_seen_at=a.device.last_seen_at,
-                                                               battery=a.device.battery_level, now=now)
-                                        for a in current):
-                    back_at = rule.params.get("below", 0) + (rule.params.get("resolve_margin") or 0)
-                    recovered = ("Resolved automatically: every device is back in contact."
-                                 if rule.params["check"] == "no_contact"
-                                 else f"Resolved automatically: battery charged again (at or above {back_at:g} %).")
+            for rule, trigger, recovered in findings:
                 _scheduled(patient, rule, trigger, recovered, now, summary)
     return summary

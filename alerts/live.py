@@ -27,7 +27,7 @@ import redis.asyncio
 from django.conf import settings
 from django.dispatch import receiver
 
-from devices.metrics import METRICS
+from devices.metrics import METRICS, OK
 from devices.signals import StoredReading, readings_stored
 
 log = logging.getLogger(__name__)
@@ -41,14 +41,17 @@ def _iso(when: dt.datetime | None) -> str | None:
 
 
 def reading_event(*, reading_id: int, patient_id: int, metric: str, value: float, measured_at: dt.datetime,
-                  at: dt.datetime) -> dict[str, Any]:
+                  at: dt.datetime, quality: str = OK) -> dict[str, Any]:
     """The `reading` message a dashboard applies to a tile (also used by the catch-up).
 
     `at` is the server's clock when the reading was pushed (or stored, in a catch-up): the
     browser's resume cursor.
     """
-    return {"type": "reading", "id": reading_id, "patient": patient_id, "metric": metric, "value": value,
-            "unit": METRICS[metric].unit, "measured_at": _iso(measured_at), "at": _iso(at)}
+    event = {"type": "reading", "id": reading_id, "patient": patient_id, "metric": metric, "value": value,
+             "unit": METRICS[metric].unit, "measured_at": _iso(measured_at), "at": _iso(at)}
+    if quality != OK:
+        event["quality"] = quality  # the tile keeps its value; the alert says "check the patient or the device"
+    return event
 
 
 def alert_event(alert, event: str) -> dict[str, Any]:
@@ -61,7 +64,8 @@ def alert_event(alert, event: str) -> dict[str, Any]:
         "explanation": alert.explanation, "opened_at": _iso(alert.opened_at),
         "last_triggered_at": _iso(alert.last_triggered_at), "acknowledged_at": _iso(alert.acknowledged_at),
         "acknowledged_by": alert.acknowledged_by.username if alert.acknowledged_by_id else None,
-        "resolved_at": _iso(alert.resolved_at),
+        "resolved_at": _iso(alert.resolved_at), "reopened_at": _iso(alert.reopened_at),
+        "recovered_at": _iso(alert.recovered_at), "recovery": alert.recovery,
         "escalation_level": alert.escalation_level, "at": _iso(alert.updated_at),
     }
 
@@ -164,7 +168,7 @@ def push_readings(readings: list[StoredReading]) -> None:
     if care_team_id is None:
         return
     events = [reading_event(reading_id=r.id, patient_id=r.patient_id, metric=r.metric, value=r.value,
-                            measured_at=r.measured_at, at=pushed_at) for r in readings]
+                            measured_at=r.measured_at, at=pushed_at, quality=r.quality) for r in readings]
     _publish(team_group(care_team_id), events, patient_id)
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from alerts.kinds import validate_params
 from devices.metrics import METRICS
 
 
@@ -25,11 +26,13 @@ class AlertRule(models.Model):
     class Kind(models.TextChoices):
         THRESHOLD = "threshold"
         PERSISTENCE = "persistence"
+        AVERAGE = "average", "Average over days"
         RATE_OF_CHANGE = "rate_of_change", "Rate of change"
         MISSING_DATA = "missing_data", "Missing data"
         MEDICATION_ADHERENCE = "medication_adherence", "Medication adherence"
         DEVICE_HEALTH = "device_health", "Device health"
         EARLY_WARNING_SCORE = "early_warning_score", "Early warning score (NEWS2)"
+        IMPLAUSIBLE_READING = "implausible_reading", "Implausible reading"
 
     class Scope(models.TextChoices):
         EVERYONE = "everyone"
@@ -67,8 +70,6 @@ class AlertRule(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from alerts.rules import validate_params
-
         errors = validate_params(self.kind, self.metric, self.params)
         if self.scope == self.Scope.CONDITION and not self.condition:
             errors["condition"] = "a condition-scoped rule needs a condition"
@@ -111,6 +112,11 @@ class Alert(models.Model):
     resolution = models.TextField(blank=True, help_text="why it was resolved; automatic resolutions say so")
     escalation_level = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # worse after it was acknowledged: open again, and the escalation clock counts from here
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    # back to normal before anyone acknowledged it (medium and high): stays unresolved until a person acts
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    recovery = models.TextField(blank=True, help_text="what the recovery was, while it waits for review")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -124,6 +130,11 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity} {self.rule} for {self.patient_id} ({self.state})"
+
+    @property
+    def awaiting_review(self) -> bool:
+        """Recovered on its own, unacknowledged: shown as "recovered, not yet reviewed"."""
+        return self.state == self.State.OPEN and self.recovered_at is not None
 
 
 class AlertNote(models.Model):

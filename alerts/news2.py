@@ -7,7 +7,9 @@ Source: Royal College of Physicians, National Early Warning Score (NEWS) 2, 2017
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from devices.metrics import round_half_up
 
 # Parameters scored from readings, in the chart's order, and the metric each comes from.
 READING_PARAMETERS = {
@@ -27,8 +29,9 @@ RESPONSE = {
 
 
 def chart_value(value: float, decimals: int) -> Decimal:
-    """Round half up to the chart's precision (RCP NEWS2 Chart 1 prints whole numbers; temperature one decimal)."""
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    """Round half up to the chart's precision (RCP NEWS2 Chart 1 prints whole numbers; temperature one decimal),
+    with the one rounding every threshold rule uses, so a rule and NEWS2 never disagree about a value."""
+    return Decimal(repr(round_half_up(value, decimals)))
 
 
 def respiration_rate_points(rate: float) -> int:
@@ -154,6 +157,19 @@ def risk_for(total: int, *, any_single_three: bool) -> str:
     if any_single_three:
         return LOW_MEDIUM
     return LOW
+
+
+# RCP NEWS2 (2017), "NEWS2 limitations": not validated under 16 years or in pregnancy
+ADULT_AGE = 16
+
+
+def not_valid_because(*, age: int | None, pregnant: bool) -> str | None:
+    """Why NEWS2 does not apply to this patient, or None when it does."""
+    if age is not None and age < ADULT_AGE:
+        return f"NEWS2 is not validated under {ADULT_AGE} years"
+    if pregnant:
+        return "NEWS2 is not validated in pregnancy"
+    return None
 
 
 def score(*, respiration_rate: float, spo2: float, systolic_bp: float, pulse: float, temperature: float,

@@ -35,10 +35,14 @@ class InAppNotifier:
         live.push_alert(alert, event)
 
 
-class EmailNotifier:
-    """High-severity alerts, when raised or escalated, by Django's mail backend (console in development)."""
+# A severity rise, and an acknowledged alert that got worse, are told like a new alert.
+RAISED = ("opened", "worsened", "reopened")
 
-    events = ("opened", "escalated")
+
+class EmailNotifier:
+    """High-severity alerts, when raised, worse or escalated, by Django's mail backend (console in development)."""
+
+    events = (*RAISED, "escalated")
 
     def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None:
         if alert.severity != Severity.HIGH or event not in self.events:
@@ -46,7 +50,8 @@ class EmailNotifier:
         addresses = sorted({u.email for u in recipients if u.email})
         if not addresses:
             return
-        level = f" (escalation level {alert.escalation_level})" if event == "escalated" else ""
+        level = {"escalated": f" (escalation level {alert.escalation_level})", "worsened": " (worse)",
+                 "reopened": " (worse since acknowledged)"}.get(event, "")
         send_mail(
             subject=f"[RPM] High alert{level}: {alert.rule.name} for patient {alert.patient.mrn}",
             message=f"{alert.explanation}\n\nOpened {alert.opened_at:%Y-%m-%d %H:%M} UTC. Alert #{alert.pk}.",
@@ -56,12 +61,12 @@ class EmailNotifier:
 
 
 def recipients_for(alert: Alert, event: str) -> list[User]:
-    """Raised: the patient's care team. Escalated: the care team's physicians."""
+    """Raised, worse or reopened: the patient's care team. Escalated: the care team's physicians."""
     memberships = CareTeamMembership.objects.filter(care_team_id=alert.patient.care_team_id,
                                                     user__is_active=True).select_related("user")
     if event == "escalated":
         memberships = memberships.filter(role=CareTeamMembership.Role.PHYSICIAN)
-    elif event != "opened":
+    elif event not in RAISED:
         return []
     return [m.user for m in memberships]
 

@@ -1,30 +1,80 @@
-"""Reads of alerts and rules: which rules apply to a patient, who sees which alerts, NEWS2 now."""
+"""Reads of alerts and rules: the rules in force for patients (one truth for the engine and every screen),
+what a rule depends on about a patient, who sees which alerts, NEWS2 now."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from alerts import news2, rules
+from alerts import news2
+from alerts.kinds import KINDS
+from alerts.kinds import early_warning_score as news2_kind
+from alerts.kinds.base import PatientFacts
 from alerts.models import Alert, AlertRule
-from devices.models import Reading
+from devices import readings
+from patients import doses
 from patients.models import MonitoringPlan, Patient
 from patients.selectors import patients_visible_to
 
 
-def applicable_rules(all_rules: Iterable[AlertRule], *, patient: Patient, spo2_scale: int) -> list[AlertRule]:
-    """The rules that apply to this patient out of a preloaded list (the engine loads them once per batch).
+@dataclass(frozen=True)
+class RuleInForce:
+    """A default rule (everyone, a condition, or one patient) and this patient's override of it, if any."""
 
-    A patient's override replaces the rule it overrides; a disabled override switches that rule off.
-    """
+    default: AlertRule
+    override: AlertRule | None = None
+
+    @property
+    def rule(self) -> AlertRule:
+        return self.override or self.default
+
+    @property
+    def active(self) -> bool:
+        return self.rule.enabled
+
+
+def plan_of(patient: Patient) -> MonitoringPlan:
+    try:
+        return patient.plan
+    except MonitoringPlan.DoesNotExist:
+        return MonitoringPlan(patient=patient)
+
+
+def facts_for(patient: Patient, *, today: dt.date | None = None) -> PatientFacts:
+    """What a physician decided about the patient that rules depend on (NEWS2 scale, oxygen, consciousness)."""
+    plan = plan_of(patient)
+    today = today or timezone.now().astimezone(patient.tz).date()
+    return PatientFacts(
+        tz=patient.tz, spo2_scale=plan.spo2_scale, on_oxygen=plan.on_supplemental_oxygen,
+        consciousness_alert=plan.consciousness == MonitoringPlan.Consciousness.ALERT,
+        news2_window=dt.timedelta(minutes=plan.news2_window_minutes),
+        news2_invalid=news2.not_valid_because(age=patient.age(today), pregnant=patient.pregnant),
+    )
+
+
+def candidate_rules(patient_ids: Iterable[int], *, kinds: Iterable[str] | None = None) -> list[AlertRule]:
+    """Every rule that may apply to these patients: the defaults and their own rules, loaded once."""
+    rules = AlertRule.objects.filter(Q(scope__in=[AlertRule.Scope.EVERYONE, AlertRule.Scope.CONDITION])
+                                     | Q(patient_id__in=list(patient_ids)))
+    if kinds is not None:
+        rules = rules.filter(kind__in=list(kinds))
+    return list(rules.select_related("created_by").order_by("kind", "metric", "name", "id"))
+
+
+def rules_for_patient(candidates: Iterable[AlertRule], *, patient: Patient) -> list[RuleInForce]:
+    """The rules that apply to this patient out of a preloaded list: the safety net, their conditions' sets and
+    their own rules, each default paired with the patient's override (a disabled override switches it off);
+    rules for the other NEWS2 SpO2 scale left out."""
     conditions = set(patient.conditions or ())
-    chosen: dict[int, AlertRule] = {}
+    scale = plan_of(patient).spo2_scale
+    defaults: list[AlertRule] = []
     overrides: dict[int, AlertRule] = {}
-    for rule in all_rules:
+    for rule in candidates:
         if rule.scope == AlertRule.Scope.PATIENT:
             if rule.patient_id != patient.id:
                 continue
@@ -33,27 +83,41 @@ def applicable_rules(all_rules: Iterable[AlertRule], *, patient: Patient, spo2_s
                 continue
         elif rule.scope == AlertRule.Scope.CONDITION and rule.condition not in conditions:
             continue
-        if rule.enabled:
-            chosen[rule.id] = rule
-    for base_id, override in overrides.items():
-        if base_id in chosen:
-            del chosen[base_id]
-            if override.enabled:
-                chosen[override.id] = override
-    return [rule for rule in chosen.values() if rule.params.get("spo2_scale") in (None, spo2_scale)]
+        if rule.enabled and rule.params.get("spo2_scale") in (None, scale):
+            defaults.append(rule)
+    return [RuleInForce(rule, overrides.get(rule.id)) for rule in defaults]
 
 
-def effective_rules_for(patient: Patient) -> list[AlertRule]:
-    """The rules the engine applies to this patient, overrides in place of the defaults they replace."""
-    plan = MonitoringPlan.objects.filter(patient=patient).first()
-    candidates = AlertRule.objects.filter(scope__in=[AlertRule.Scope.EVERYONE, AlertRule.Scope.CONDITION]) | \
-        AlertRule.objects.filter(patient=patient)
-    return applicable_rules(candidates.order_by("kind", "metric", "name"), patient=patient,
-                            spo2_scale=plan.spo2_scale if plan else 1)
+def rules_in_force(patients: Sequence[Patient], *, kinds: Iterable[str] | None = None,
+                   candidates: list[AlertRule] | None = None) -> dict[int, list[RuleInForce]]:
+    """For each patient, the rules in force: what the engine applies and what every screen shows."""
+    if candidates is None:
+        candidates = candidate_rules([p.id for p in patients], kinds=kinds)
+    elif kinds is not None:
+        wanted = set(kinds)
+        candidates = [r for r in candidates if r.kind in wanted]
+    return {patient.id: rules_for_patient(candidates, patient=patient) for patient in patients}
+
+
+def active_rules(rows: Iterable[RuleInForce]) -> list[AlertRule]:
+    return [row.rule for row in rows if row.active]
+
+
+def display_bands(rows: Iterable[RuleInForce], facts: PatientFacts) -> dict[str, list[dict[str, Any]]]:
+    """The bands each metric's value is judged by ({metric, op, value, severity, rule}), for tiles and charts."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rule in active_rules(rows):
+        kind = KINDS.get(rule.kind)
+        if kind is None or not kind.on_readings:
+            continue
+        for band in kind.display_bands(rule, facts):
+            out.setdefault(band["metric"], []).append(band)
+    return out
 
 
 def alerts_visible_to(user, *, state: str | None = None) -> QuerySet[Alert]:
-    """Alerts of the patients on the user's care teams, newest first; 'unresolved' means open or acknowledged."""
+    """Alerts of the patients on the user's care teams, newest first; 'unresolved' means open or acknowledged
+    (recovered alerts waiting for review included)."""
     qs = Alert.objects.filter(patient__in=patients_visible_to(user)).select_related(
         "rule", "acknowledged_by", "resolved_by")
     if state == "unresolved":
@@ -63,47 +127,55 @@ def alerts_visible_to(user, *, state: str | None = None) -> QuerySet[Alert]:
     return qs.order_by("-opened_at", "-id")
 
 
-def latest_news2_points(*, patient_id: int, end: dt.datetime, window: dt.timedelta) -> dict[str, rules.Point | None]:
-    """The latest reading of each NEWS2 parameter measured in (end - window, end]."""
-    latest: dict[str, rules.Point | None] = {param: None for param in news2.READING_PARAMETERS}
-    metric_to_param = {metric: param for param, metric in news2.READING_PARAMETERS.items()}
-    rows = (Reading.objects.filter(patient_id=patient_id, metric__in=metric_to_param,
-                                   measured_at__gt=end - window, measured_at__lte=end)
-            .order_by("metric", "-measured_at", "-id").distinct("metric")
-            .values_list("id", "metric", "measured_at", "value"))
-    for reading_id, metric, measured_at, value in rows:
-        latest[metric_to_param[metric]] = rules.Point(reading_id, measured_at, value)
-    return latest
-
-
 def news2_for_patient(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any] | None:
-    """NEWS2 from the latest value of each parameter within the plan's window; None when one is missing."""
+    """NEWS2 from the latest plausible value of each parameter within the plan's window, as the engine scores it.
+
+    None when there is no score; `news2_status` says why.
+    """
+    status = news2_status(patient, now=now)
+    return status["score"]
+
+
+def news2_status(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """{"score": {score, risk, components, spo2_scale, computed_at} or None, "reason": why there is none}."""
     now = now or timezone.now()
-    plan = MonitoringPlan.objects.filter(patient=patient).first() or MonitoringPlan(patient=patient)
-    latest = latest_news2_points(patient_id=patient.id, end=now, window=dt.timedelta(minutes=plan.news2_window_minutes))
-    result = rules.news2_from_latest(latest, on_oxygen=plan.on_supplemental_oxygen,
-                                     alert=plan.consciousness == MonitoringPlan.Consciousness.ALERT,
-                                     spo2_scale=plan.spo2_scale)
+    facts = facts_for(patient, today=now.astimezone(patient.tz).date())
+    if facts.news2_invalid:
+        return {"score": None, "reason": facts.news2_invalid}
+    window = facts.news2_window
+    latest = readings.latest_plausible(patient_id=patient.id, metrics=list(news2.READING_PARAMETERS.values()),
+                                       start=now - window, end=now)
+    inputs = {param: latest.get(metric) for param, metric in news2.READING_PARAMETERS.items()}
+    result = news2_kind.score_of(inputs, facts)
     if result is None:
-        return None
-    return {"score": result.total, "risk": result.risk, "components": result.components,
-            "spo2_scale": plan.spo2_scale, "computed_at": now}
+        minutes = int(window.total_seconds() // 60)
+        return {"score": None, "reason": f"not every NEWS2 parameter was measured in the last {minutes} min"}
+    return {"score": {"score": result.total, "risk": result.risk, "components": result.components,
+                      "spo2_scale": facts.spo2_scale, "computed_at": now}, "reason": None}
 
 
-def proportion_of_days_covered(patient: Patient, *, now: dt.datetime | None = None, days: int = 30) -> float | None:
-    """Share of the last `days` complete patient-local days with every scheduled dose taken; None without a
-    medication schedule."""
+def matched_doses(patient: Patient, *, now: dt.datetime, first_day: dt.date,
+                  window_minutes: float | None = None) -> list[doses.Dose]:
+    """This patient's scheduled doses from first_day to today (patient-local), matched to dispenser events by
+    the one matcher (patients.doses) that the page, the proportion of days covered and the adherence alert use."""
+    plan = plan_of(patient)
+    schedules = list(plan.medications.all()) if plan.pk else []
+    today = now.astimezone(patient.tz).date()
+    due = doses.scheduled_doses(schedules=schedules, tz=patient.tz, first_day=first_day, last_day=today,
+                                window_minutes=window_minutes)
+    if not due:
+        return due
+    widest = max(d.window for d in due)
+    events = readings.dose_events(patient_id=patient.id, start=due[0].scheduled_at - widest, end=now)
+    return doses.match_doses(due, events, now=now)
+
+
+def days_covered(patient: Patient, *, now: dt.datetime | None = None) -> tuple[list[doses.Dose], doses.DaysCovered]:
+    """The last 30 days of doses (matched) and the proportion of days covered, as the adherence alert sees them."""
     now = now or timezone.now()
-    plan = MonitoringPlan.objects.filter(patient=patient).first()
-    if plan is None:
-        return None
-    schedules = [(m.times, m.window_minutes) for m in plan.medications.all()]
-    if not schedules:
-        return None
-    tz = patient.tz
-    local_today = now.astimezone(tz).date()
-    start = dt.datetime.combine(local_today - dt.timedelta(days=days + 1), dt.time(0), tzinfo=tz)
-    events = list(Reading.objects.filter(patient=patient, metric="dose_taken", value__gt=0,
-                                         measured_at__gte=start).values_list("measured_at", flat=True))
-    return rules.proportion_of_days_covered(schedules=schedules, dose_events=events, local_today=local_today, tz=tz,
-                                            days=days)
+    today = now.astimezone(patient.tz).date()
+    matched = matched_doses(patient, now=now, first_day=today - dt.timedelta(days=doses.PDC_DAYS))
+    starts = [m.starts_on for m in plan_of(patient).medications.all()] if plan_of(patient).pk else []
+    covered = doses.proportion_of_days_covered(matched, tz=patient.tz, today=today,
+                                               schedules_start=min(starts) if starts else None)
+    return matched, covered

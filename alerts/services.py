@@ -1,6 +1,12 @@
-"""Writes on alerts: raise or update from a trigger, auto-resolve, acknowledge, resolve, note,
-escalate, and per-patient rule overrides. Every action is audited; browsers and notifiers hear
-about each change after commit."""
+"""Writes on alerts: raise or update from a trigger, recover, acknowledge, resolve, note, escalate, and
+per-patient rule overrides. Every action is audited; browsers and notifiers hear about each change after
+commit.
+
+Two safety properties live here: worse is news again (a severity rise on an acknowledged alert opens it
+again, restarts the escalation clock and is notified like a new alert), and recovery waits for a person (a
+medium or high alert that recovers before anyone acknowledged it gets `recovered_at` and stays unresolved
+until someone acknowledges or resolves it).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from alerts.kinds.base import Recovery, Trigger
 from alerts.models import SEVERITY_RANK, Alert, AlertNote, AlertRule, Severity
 from alerts.notifiers import notify
-from alerts.rules import Recovery, Trigger
 from patients.models import CareTeamMembership, Patient
 from rpm import audit
 from rpm.models import AuditEvent
@@ -83,27 +89,59 @@ def apply_trigger(*, patient: Patient, rule: AlertRule, trigger: Trigger, now: d
     existing.trigger_key = trigger.key
     existing.reading_ids = list(dict.fromkeys(existing.reading_ids + trigger.reading_ids))[-MAX_READING_IDS:]
     existing.last_triggered_at = now
+    event = "updated"
     if newer or raised:
         existing.explanation = trigger.explanation
     if newer:
         existing.last_reading_at = trigger.at
+        existing.recovered_at, existing.recovery = None, ""  # it is happening again
     if raised:
         existing.severity = trigger.severity
         _audit(existing, "severity_raised", explanation=trigger.explanation)
+        event = "worsened"
+        if existing.state == Alert.State.ACKNOWLEDGED:
+            # worse is news again: back in the queue, escalation counted from now; the acknowledgement stays in
+            # the notes and the audit trail
+            existing.state = Alert.State.OPEN
+            existing.acknowledged_at, existing.acknowledged_by = None, None
+            existing.reopened_at = now
+            existing.escalation_level, existing.escalated_at = 0, None
+            AlertNote.objects.create(alert=existing, author=None, verb="reopen",
+                                     text=f"Worse since it was acknowledged: {trigger.explanation}")
+            _audit(existing, "reopen", explanation=trigger.explanation)
+            event = "reopened"
     existing.save(update_fields=["trigger_count", "trigger_key", "reading_ids", "last_triggered_at", "explanation",
-                                 "last_reading_at", "severity", "updated_at"])
-    _after_commit(existing, "updated")
+                                 "last_reading_at", "severity", "state", "acknowledged_at", "acknowledged_by",
+                                 "reopened_at", "escalation_level", "escalated_at", "recovered_at", "recovery",
+                                 "updated_at"])
+    _after_commit(existing, event)
     return existing
 
 
-def apply_recovery(*, alert: Alert, recovery: Recovery, now: dt.datetime) -> Alert:
-    """Resolve automatically; the resolution says why (back inside the band by a margin for a duration)."""
+def waits_for_review(alert: Alert) -> bool:
+    """A medium or high alert nobody has acknowledged does not resolve itself (thresholds are not a person)."""
+    return alert.state == Alert.State.OPEN and SEVERITY_RANK[alert.severity] >= SEVERITY_RANK[Severity.MEDIUM]
+
+
+def apply_recovery(*, alert: Alert, recovery: Recovery, now: dt.datetime) -> Alert | None:
+    """Back to normal. Acknowledged alerts and low or info ones resolve automatically, and the resolution says
+    why; an unseen medium or high one is marked recovered and waits for a person. None if nothing changed."""
+    if alert.last_reading_at is None or recovery.at > alert.last_reading_at:
+        alert.last_reading_at = recovery.at
+    if waits_for_review(alert):
+        if alert.recovered_at is not None:
+            return None
+        alert.recovered_at, alert.recovery = now, recovery.resolution.replace("Resolved automatically: ", "")
+        alert.save(update_fields=["recovered_at", "recovery", "last_reading_at", "updated_at"])
+        AlertNote.objects.create(alert=alert, author=None, verb="recover",
+                                 text=f"Recovered before anyone acknowledged it; waits for review: {alert.recovery}")
+        _audit(alert, "recover", recovery=alert.recovery)
+        _after_commit(alert, "recovered")
+        return alert
     alert.state = Alert.State.RESOLVED
     alert.resolved_at = now
     alert.resolved_by = None
     alert.resolution = recovery.resolution
-    if alert.last_reading_at is None or recovery.at > alert.last_reading_at:
-        alert.last_reading_at = recovery.at
     alert.save(update_fields=["state", "resolved_at", "resolved_by", "resolution", "last_reading_at", "updated_at"])
     AlertNote.objects.create(alert=alert, author=None, verb="resolve", text=recovery.resolution)
     _audit(alert, "auto_resolve", resolution=recovery.resolution)
@@ -168,7 +206,7 @@ def escalate_due_alerts(*, now: dt.datetime | None = None) -> list[Alert]:
                               escalation_level__lt=MAX_ESCALATION_LEVEL)
                       .select_related("patient", "rule"))
         for alert in candidates:
-            since = alert.escalated_at or alert.opened_at
+            since = max(t for t in (alert.escalated_at, alert.reopened_at, alert.opened_at) if t is not None)
             if now - since < ESCALATE_AFTER[alert.severity]:
                 continue
             alert.escalation_level += 1

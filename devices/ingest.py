@@ -69,6 +69,7 @@ class _Valid:
     value: float
     unit: str
     measured_at: dt.datetime
+    quality: str
 
 
 def _parse_time(raw: Any) -> dt.datetime | str:
@@ -153,9 +154,10 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
         if canonical is None:
             errors["unit"] = (f"{unit[:20]!r} is not accepted for {metric.code}; "
                               f"use one of {', '.join(metric.accepted_units())}")
-        elif not math.isfinite(canonical) or not metric.low <= canonical <= metric.high:
-            errors["value"] = (f"{value} {unit} is outside the plausible range for {metric.code} "
-                               f"({metric.low:g}-{metric.high:g} {metric.unit})")
+        elif not math.isfinite(canonical) or not metric.possible(canonical):
+            # beyond what any device reports: a broken device or a bad conversion, never a patient
+            errors["value"] = (f"{value} {unit} is not a possible {metric.display.lower()} "
+                               f"(a device reports {metric.limit_low:g}-{metric.limit_high:g} {metric.unit})")
 
     when = _parse_time(raw.get("measured_at")) if raw.get("measured_at") is not None else "is required"
     if isinstance(when, str):
@@ -167,7 +169,8 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
 
     if errors:
         return errors
-    return _Valid(index, message_id, metric.code, canonical, metric.unit, when.astimezone(dt.UTC))
+    return _Valid(index, message_id, metric.code, canonical, metric.unit, when.astimezone(dt.UTC),
+                  metric.quality(canonical))
 
 
 # One statement, so one round trip and atomic on its own: the readings, and (for a device) its last-seen time,
@@ -175,9 +178,9 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
 # it simply joins it. Arrays through UNNEST keep it one statement whatever the batch size.
 _INSERT = """
 INSERT INTO devices_reading
-    (patient_id, device_id, metric, value, unit, measured_at, received_at, source, device_message_id)
-SELECT %s, %s, m, v, u, t, %s, %s, i
-FROM UNNEST(%s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[]) AS x(m, v, u, t, i)
+    (patient_id, device_id, metric, value, unit, measured_at, received_at, source, device_message_id, quality)
+SELECT %s, %s, m, v, u, t, %s, %s, i, q
+FROM UNNEST(%s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[], %s::text[]) AS x(m, v, u, t, i, q)
 ON CONFLICT (device_id, device_message_id) WHERE device_message_id IS NOT NULL DO NOTHING
 RETURNING id, device_message_id
 """
@@ -222,7 +225,7 @@ def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | N
     params: list[Any] = [
         patient_id, device_id, now, source,
         [v.metric for v in valid], [v.value for v in valid], [v.unit for v in valid],
-        [v.measured_at for v in valid], [v.message_id for v in valid],
+        [v.measured_at for v in valid], [v.message_id for v in valid], [v.quality for v in valid],
     ]
     sql = _INSERT
     if device_id is not None:
@@ -242,7 +245,7 @@ def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | N
             continue
         item.reading_id = reading_id
         stored.append(StoredReading(id=reading_id, patient_id=patient_id, device_id=device_id, metric=checked.metric,
-                                    value=checked.value, measured_at=checked.measured_at))
+                                    value=checked.value, measured_at=checked.measured_at, quality=checked.quality))
     if stored:
         # Immediately if the statement above committed on its own, else when the caller's transaction commits.
         transaction.on_commit(lambda: announce_readings(stored))

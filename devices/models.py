@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from devices.metrics import DEVICE_KINDS, METRICS
+from devices.metrics import DEVICE_KINDS, METRICS, OK, QUALITIES
 
 
 class Device(models.Model):
@@ -88,6 +88,8 @@ class Reading(models.Model):
     received_at = models.DateTimeField()
     source = models.CharField(max_length=10, choices=Source.choices)
     device_message_id = models.CharField(max_length=100, null=True, blank=True)
+    # "implausible": outside the metric's plausible range but possible; kept out of scores and bands
+    quality = models.CharField(max_length=12, choices=[(q, q) for q in QUALITIES], default=OK, db_default=OK)
     evaluated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -99,7 +101,8 @@ class Reading(models.Model):
         ]
         indexes = [
             # "this patient, this metric, newest first" and chart ranges read from the index alone
-            models.Index(fields=["patient", "metric", "-measured_at"], include=["value"], name="reading_series"),
+            models.Index(fields=["patient", "metric", "-measured_at"], include=["value", "quality"],
+                         name="reading_series"),
             # the sweep finds what the alert engine has not seen yet
             models.Index(fields=["received_at"], condition=Q(evaluated_at__isnull=True), name="reading_unevaluated"),
         ]

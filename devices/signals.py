@@ -27,6 +27,7 @@ class StoredReading:
     metric: str
     value: float
     measured_at: dt.datetime
+    quality: str = "ok"
 
 
 def announce_readings(readings: list[StoredReading]) -> None:

@@ -5,22 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import orjson
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.models import Alert
-from alerts.selectors import news2_for_patient
+from alerts.selectors import news2_status
 from devices.metrics import METRICS
-from patients import exports, history, summary
-from patients.models import Patient
+from patients import exports, history, services, summary, thresholds
+from patients.models import MonitoringPlan, Patient
 from patients.selectors import latest_values, patients_visible_to
 from rpm import audit
 from rpm.models import AuditEvent
-from rpm.roles import IsClinician
+from rpm.roles import IsClinician, IsPhysician
 
 
 class PatientSummarySerializer(serializers.ModelSerializer):
@@ -33,7 +34,8 @@ class PatientSummarySerializer(serializers.ModelSerializer):
 class OpenAlertSerializer(serializers.ModelSerializer):
     class Meta:
         model = Alert
-        fields = ["id", "rule", "metric", "severity", "state", "explanation", "opened_at", "last_triggered_at"]
+        fields = ["id", "rule", "metric", "severity", "state", "explanation", "opened_at", "last_triggered_at",
+                  "reopened_at", "recovered_at", "recovery"]
 
 
 @api_view(["GET"])
@@ -56,7 +58,8 @@ def patient_detail(request: Request, patient_id: int) -> Response:
     body["latest"] = {
         metric: {**reading, "display": METRICS[metric].display} for metric, reading in latest.items()
     }
-    body["news2"] = news2_for_patient(patient)
+    news2 = news2_status(patient)
+    body["news2"], body["news2_reason"] = news2["score"], news2["reason"]
     body["open_alerts"] = OpenAlertSerializer(
         patient.alerts.exclude(state=Alert.State.RESOLVED).order_by("-opened_at"), many=True
     ).data
@@ -129,3 +132,74 @@ def export_fhir(request: Request, patient_id: int) -> HttpResponse:
     response = HttpResponse(orjson.dumps(bundle), content_type="application/fhir+json")
     response["Content-Disposition"] = f'attachment; filename="{_export_name(patient, start, end, "fhir.json")}"'
     return response
+
+
+class News2SettingsSerializer(serializers.Serializer):
+    spo2_scale = serializers.ChoiceField(choices=[1, 2])
+    on_supplemental_oxygen = serializers.BooleanField(default=False)
+    consciousness = serializers.ChoiceField(choices=MonitoringPlan.Consciousness.values,
+                                            default=MonitoringPlan.Consciousness.ALERT)
+    pregnant = serializers.BooleanField(default=False)
+    spo2_target_low = serializers.IntegerField(required=False, allow_null=True, min_value=50, max_value=100,
+                                               default=None)
+    spo2_target_high = serializers.IntegerField(required=False, allow_null=True, min_value=50, max_value=100,
+                                                default=None)
+    prescriber = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    reason = serializers.CharField(max_length=2000)
+
+
+@api_view(["GET", "POST"])
+@permission_classes([IsClinician])
+def news2_settings(request: Request, patient_id: int) -> Response:
+    """The patient's NEWS2 settings; physicians of the care team change them (with the prescriber and a reason)."""
+    patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
+    if request.method == "POST":
+        if not IsPhysician().has_permission(request, None):
+            return Response({"detail": "only physicians change the NEWS2 settings"}, status=status.HTTP_403_FORBIDDEN)
+        body = News2SettingsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.set_news2_settings(patient=patient, by=request.user,
+                                        settings=services.News2Settings(**body.validated_data))
+        except PermissionDenied as error:
+            return Response({"detail": str(error)}, status=status.HTTP_403_FORBIDDEN)
+        except ValidationError as error:
+            return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+    else:
+        audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.news2_settings",
+                     patient=patient)
+    return Response(services.news2_settings_of(patient))
+
+
+class BacktestSerializer(serializers.Serializer):
+    params = serializers.JSONField()
+    days = serializers.IntegerField(required=False, min_value=1, max_value=90, default=30)
+
+
+def _result(result) -> dict:
+    return {"alerts": result.alerts, "readings": result.readings, "examples": result.examples}
+
+
+@api_view(["POST"])
+@permission_classes([IsClinician])
+def rule_backtest(request: Request, patient_id: int, rule_id: int) -> Response:
+    """How many alerts the rule in force and the proposed `params` would have raised on this patient's last
+    `days` of readings (the same rule functions as the engine). Nothing is saved."""
+    patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
+    rule = thresholds.default_rule(patient=patient, rule_id=rule_id)
+    if rule is None:
+        return Response({"detail": "no such rule in force for this patient"}, status=status.HTTP_404_NOT_FOUND)
+    body = BacktestSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    params = body.validated_data["params"]
+    if not isinstance(params, dict):
+        return Response({"params": ["must be a JSON object"]}, status=status.HTTP_400_BAD_REQUEST)
+    try:
+        current, proposed = thresholds.preview(patient=patient, rule=rule, params=params,
+                                               days=body.validated_data["days"])
+    except thresholds.OverrideError as error:
+        return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+    audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="alert_rule.backtest", patient=patient,
+                 target=rule, detail={"params": params, "current": current.alerts, "proposed": proposed.alerts})
+    return Response({"rule": rule.id, "days": body.validated_data["days"], "current": _result(current),
+                     "proposed": _result(proposed)})

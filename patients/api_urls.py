@@ -10,4 +10,6 @@ urlpatterns = [
     path("patients/<int:patient_id>/readings/", api.patient_readings, name="api-patient-readings"),
     path("patients/<int:patient_id>/export/csv/", api.export_csv, name="api-patient-export-csv"),
     path("patients/<int:patient_id>/export/fhir/", api.export_fhir, name="api-patient-export-fhir"),
+    path("patients/<int:patient_id>/news2-settings/", api.news2_settings, name="api-patient-news2-settings"),
+    path("patients/<int:patient_id>/rules/<int:rule_id>/backtest/", api.rule_backtest, name="api-rule-backtest"),
 ]

@@ -145,7 +145,8 @@ SPOT_TIMES = {
     "weight_scale": (dt.time(7, 0),),
     "glucometer": (dt.time(7, 0), dt.time(10, 0), dt.time(15, 0), dt.time(21, 0)),
 }
-CONTINUOUS_MINUTES = {"multiparameter_monitor": 15, "wearable": 10, "cgm": 15}
+# Continuous streams report well inside the gap that breaks a persistence run (thresholds.md: 5 min; CGM 15 min).
+CONTINUOUS_MINUTES = {"multiparameter_monitor": 2, "wearable": 2, "cgm": 5}
 EXPECTED = {  # device kind -> (metric, readings a day, hours before the value is stale)
     "blood_pressure_monitor": (("systolic_bp", 2, 24), ("diastolic_bp", 2, 24)),
     "pulse_oximeter": (("spo2", 3, 12),),
@@ -377,7 +378,8 @@ def seed_demo(*, password: str | None = None, patients: int = 12, days: int = 30
         rng = random.Random(1122)
         start = now - dt.timedelta(days=days)
         for demo in cast:
-            patient = _create_patient(demo, ward=wards[demo.ward])
+            patient = _create_patient(demo, ward=wards[demo.ward],
+                                      starts_on=start.astimezone(zoneinfo.ZoneInfo(demo.timezone)).date())
             for kind in demo.archetype.devices:
                 device = register_device(serial=f"{MRN_PREFIX}{kind.upper()[:4]}-{demo.mrn[-4:]}", kind=kind,
                                          manufacturer=MAKERS[kind][0], model=MAKERS[kind][1], firmware="1.0.0")
@@ -420,7 +422,7 @@ def _create_users(*, password: str, wards: list[CareTeam]) -> list[User]:
     return list(users.values())
 
 
-def _create_patient(demo: DemoPatient, *, ward: CareTeam) -> Patient:
+def _create_patient(demo: DemoPatient, *, ward: CareTeam, starts_on: dt.date) -> Patient:
     patient = Patient.objects.create(
         mrn=demo.mrn, given_name=demo.given_name, family_name=demo.family_name, birth_date=demo.birth_date,
         sex=demo.sex, timezone=demo.timezone, conditions=list(demo.archetype.conditions), care_team=ward)
@@ -435,7 +437,7 @@ def _create_patient(demo: DemoPatient, *, ward: CareTeam) -> Patient:
         for metric, (per_day, stale) in expected.items()
     ])
     MedicationSchedule.objects.bulk_create([
-        MedicationSchedule(plan=plan, drug=med.drug, dose=med.dose, times=list(med.times))
+        MedicationSchedule(plan=plan, drug=med.drug, dose=med.dose, times=list(med.times), starts_on=starts_on)
         for med in demo.archetype.medications
     ])
     return patient

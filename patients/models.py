@@ -76,6 +76,8 @@ class Patient(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     conditions = ArrayField(models.CharField(max_length=30, choices=Condition.choices), default=list, blank=True)
+    # RCP NEWS2 (2017) is not validated in pregnancy: no score for a patient flagged pregnant
+    pregnant = models.BooleanField(default=False)
     care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="patients")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -111,6 +113,14 @@ class MonitoringPlan(models.Model):
     on_supplemental_oxygen = models.BooleanField(default=False)
     consciousness = models.CharField(max_length=10, choices=Consciousness.choices, default=Consciousness.ALERT)
     news2_window_minutes = models.PositiveIntegerField(default=60)
+    # Who decided the NEWS2 settings above, the prescribed SpO2 target and why (set on the patient page, audited)
+    spo2_target_low = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2_target_high = models.PositiveSmallIntegerField(null=True, blank=True)
+    news2_prescriber = models.CharField(max_length=120, blank=True)
+    news2_reason = models.TextField(blank=True)
+    news2_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    news2_set_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -142,6 +152,8 @@ class MedicationSchedule(models.Model):
     dose = models.CharField(max_length=50)
     times = ArrayField(models.TimeField())
     window_minutes = models.PositiveIntegerField(default=120)
+    # adherence (and its proportion of days covered) is counted from this patient-local day on
+    starts_on = models.DateField(default=dt.date.today)
 
     def __str__(self) -> str:
         return f"{self.drug} {self.dose} at {', '.join(t.strftime('%H:%M') for t in self.times)}"

@@ -7,17 +7,17 @@ import datetime as dt
 from django.db import connection
 from django.db.models import Prefetch
 
-from alerts.models import Alert, AlertNote
+from alerts.kinds import rate_of_change
+from alerts.models import Alert, AlertNote, AlertRule
+from alerts.selectors import RuleInForce, active_rules
+from devices import readings
 from devices.metrics import METRICS
 from devices.models import DeviceAssignment, Reading
 from patients.models import Patient
 
 READINGS_PAGE_SIZE = 25
-# AHA / HFSA heart failure self-care: call on a gain of 2-3 lb (0.9 kg) in a day or 5 lb (2.3 kg) in a week
-WEIGHT_GAIN_1_DAY_KG = 0.9
-WEIGHT_GAIN_7_DAYS_KG = 2.3
-# a reference weight counts as "N days before" when it was taken within this much of that moment
-WEIGHT_MATCH_TOLERANCE = dt.timedelta(hours=12)
+# Shown when no weight rule is in force for the patient: the changes, without a flag.
+PLAIN_WEIGHT_WINDOWS = {"direction": "rise", "windows": [{"delta": 1e9, "days": 1}, {"delta": 1e9, "days": 7}]}
 
 
 def enrolled_devices(*, patient: Patient) -> list[DeviceAssignment]:
@@ -25,31 +25,25 @@ def enrolled_devices(*, patient: Patient) -> list[DeviceAssignment]:
     return list(DeviceAssignment.objects.filter(patient=patient, ended_at__isnull=True).select_related("device"))
 
 
-def _weight_near(patient: Patient, at: dt.datetime) -> float | None:
-    candidates = list(
-        Reading.objects.filter(patient=patient, metric="body_weight", measured_at__gte=at - WEIGHT_MATCH_TOLERANCE,
-                               measured_at__lte=at + WEIGHT_MATCH_TOLERANCE)
-        .values_list("measured_at", "value")
-    )
-    if not candidates:
+def weight_change(*, patient: Patient, rows: list[RuleInForce]) -> dict | None:
+    """Latest weight and its change over each window of the weight rule in force (heart failure: 1, 3 and 7
+    days), flagged exactly where that rule fires."""
+    rule = next((r for r in active_rules(rows) if r.kind == AlertRule.Kind.RATE_OF_CHANGE
+                 and r.metric == "body_weight"), None)
+    params = rule.params if rule is not None else PLAIN_WEIGHT_WINDOWS
+    reach = max(w.get("days") or 1 for w in params["windows"]) + 1
+    latest = readings.latest_plausible(patient_id=patient.id, metrics=["body_weight"],
+                                       start=dt.datetime.min.replace(tzinfo=dt.UTC), end=dt.datetime.now(dt.UTC))
+    if "body_weight" not in latest:
         return None
-    return min(candidates, key=lambda c: abs(c[0] - at))[1]
-
-
-def weight_change(*, patient: Patient) -> dict | None:
-    """Latest weight and its change against the weights taken about 1 and 7 days before it."""
-    latest = (Reading.objects.filter(patient=patient, metric="body_weight").order_by("-measured_at")
-              .values_list("measured_at", "value").first())
-    if latest is None:
-        return None
-    at, value = latest
-    out: dict = {"value": value, "measured_at": at}
-    for key, days, bar in (("change_1d", 1, WEIGHT_GAIN_1_DAY_KG), ("change_7d", 7, WEIGHT_GAIN_7_DAYS_KG)):
-        before = _weight_near(patient, at - dt.timedelta(days=days))
-        change = None if before is None else round(value - before, 2)
-        out[key] = change
-        out[f"{key}_flag"] = change is not None and change >= bar
-    return out
+    newest = latest["body_weight"]
+    series = readings.series_since(patient_id=patient.id,
+                                   since={"body_weight": newest.measured_at - dt.timedelta(days=reach)},
+                                   until=newest.measured_at)["body_weight"]
+    changes = rate_of_change.latest_changes(series, metric="body_weight", params=params, tz=patient.tz)
+    return {"value": newest.value, "measured_at": newest.measured_at, "rule": rule,
+            "changes": [{"window": rate_of_change.window_text(c.window), "change": c.change,
+                         "flag": rule is not None and c.meets} for c in changes]}
 
 
 def alert_history(*, patient: Patient, limit: int = 100) -> list[Alert]:

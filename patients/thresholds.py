@@ -1,5 +1,5 @@
-"""Threshold tuning on the patient page: each rule that applies, its default beside this patient's override,
-and the chart bands drawn from the rules in force."""
+"""Threshold tuning on the patient page: each rule in force, its default beside this patient's override, the
+chart bands drawn from the same rules, and a back-test of a proposed change before it is saved."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from alerts.backtest import BacktestResult, backtest
+from alerts.kinds import KINDS
+from alerts.kinds.base import PatientFacts
 from alerts.models import AlertRule
-from alerts.selectors import applicable_rules
+from alerts.selectors import RuleInForce, display_bands, facts_for, rules_in_force
 from alerts.services import override_rule
 from devices.metrics import METRICS
 from patients.history import METRIC_GROUPS
-from patients.models import MonitoringPlan, Patient
+from patients.models import Patient
 
-BAND_KINDS = (AlertRule.Kind.THRESHOLD, AlertRule.Kind.PERSISTENCE)
+BAND_KINDS = (AlertRule.Kind.THRESHOLD, AlertRule.Kind.PERSISTENCE, AlertRule.Kind.AVERAGE)
 
 
 class OverrideError(ValueError):
@@ -42,7 +45,8 @@ class RuleRow:
     def bands(self) -> list[dict]:
         """The default's bands with this patient's value beside each (None where not overridden)."""
         mine = (self.override.params.get("bands") or []) if self.override else []
-        return [{**band, "index": i, "override": mine[i].get("value") if i < len(mine) else None}
+        return [{**band, "index": i, "override": mine[i].get("value") if i < len(mine) else None,
+                 "metric": band.get("metric") or self.default.metric}
                 for i, band in enumerate(self.default.params.get("bands", []))]
 
     @property
@@ -50,41 +54,29 @@ class RuleRow:
         return json.dumps(self.in_force.params, indent=1, sort_keys=True)
 
 
-def _spo2_scale(patient: Patient) -> int:
-    plan = MonitoringPlan.objects.filter(patient=patient).first()
-    return plan.spo2_scale if plan else 1
-
-
 def rule_rows(*, patient: Patient) -> list[RuleRow]:
-    """Every default rule that applies to the patient (their conditions, their SpO2 scale), with any override."""
-    defaults = AlertRule.objects.filter(scope__in=[AlertRule.Scope.EVERYONE, AlertRule.Scope.CONDITION]) | \
-        AlertRule.objects.filter(patient=patient, overrides__isnull=True)
-    overrides = {r.overrides_id: r for r in AlertRule.objects.filter(patient=patient, overrides__isnull=False)
-                 .select_related("created_by")}
-    chosen = applicable_rules(defaults.order_by("kind", "metric", "name"), patient=patient,
-                              spo2_scale=_spo2_scale(patient))
-    return [RuleRow(default=rule, override=overrides.get(rule.id)) for rule in chosen]
+    """Every rule in force for the patient (safety net, their conditions, their SpO2 scale), with any override:
+    the same selector the alert engine reads."""
+    rows: list[RuleInForce] = rules_in_force([patient])[patient.id]
+    return [RuleRow(default=row.default, override=row.override) for row in rows]
 
 
 def default_rule(*, patient: Patient, rule_id: int) -> AlertRule | None:
     return next((row.default for row in rule_rows(patient=patient) if row.default.id == rule_id), None)
 
 
-def chart_spec(*, metric: str, rules: list[RuleRow]) -> dict:
+def chart_spec(*, metric: str, rules: list[RuleRow], facts: PatientFacts) -> dict:
     """What the chart needs: title, unit, plausible range and the bands of the rules in force."""
     metrics = METRIC_GROUPS.get(metric, (metric,))
     first = METRICS[metrics[0]]
-    bands = []
-    for row in rules:
-        rule = row.in_force
-        if rule.enabled and rule.metric in metrics and rule.kind in BAND_KINDS:
-            bands += [{"metric": rule.metric, "op": b["op"], "value": b["value"], "severity": b["severity"],
-                       "rule": rule.name} for b in rule.params.get("bands", []) if not rule.params.get("average_days")]
+    by_metric = display_bands([RuleInForce(r.default, r.override) for r in rules], facts)
+    bands = [band for code in metrics for band in by_metric.get(code, [])]
     return {"metric": metric, "title": "Blood pressure" if metric == "blood_pressure" else first.display,
-            "unit": first.unit, "low": first.low, "high": first.high, "series": list(metrics), "bands": bands}
+            "unit": first.shown_unit, "low": first.low, "high": first.high, "series": list(metrics), "bands": bands}
 
 
-def _params_from_form(rule: AlertRule, form) -> dict:
+def params_from_form(rule: AlertRule, form) -> dict:
+    """The proposed parameters: a JSON object, or the default's with each band value the form changed."""
     if "params" in form and form.get("params", "").strip():
         try:
             params = json.loads(form["params"])
@@ -108,9 +100,24 @@ def _params_from_form(rule: AlertRule, form) -> dict:
     return params
 
 
+def preview(*, patient: Patient, rule: AlertRule, params: dict, days: int = 30) -> tuple[BacktestResult,
+                                                                                        BacktestResult]:
+    """How many alerts the rule in force and the proposed one would have raised on this patient's last `days`."""
+    errors = KINDS[rule.kind].validate(rule.metric, params) if rule.kind in KINDS else {"kind": "unknown kind"}
+    if errors:
+        raise OverrideError(errors)
+    row = next((r for r in rule_rows(patient=patient) if r.default.id == rule.id), None)
+    current = row.in_force if row else rule
+    facts = facts_for(patient)
+    proposed = AlertRule(kind=rule.kind, metric=rule.metric, params=params, severity=current.severity,
+                         name=rule.name)
+    return (backtest(patient=patient, rule=current, facts=facts, days=days),
+            backtest(patient=patient, rule=proposed, facts=facts, days=days))
+
+
 def set_override(*, patient: Patient, rule: AlertRule, form, by) -> AlertRule:
     """Apply the page's form to this patient's override of `rule` (the engine's service validates and audits)."""
-    params = _params_from_form(rule, form)
+    params = params_from_form(rule, form)
     try:
         return override_rule(rule=rule, patient=patient, params=params, reason=form.get("reason", ""), by=by,
                              enabled=form.get("enabled", "on") == "on")

@@ -8,4 +8,5 @@ urlpatterns = [
     path("patients/<int:patient_id>/", views.patient_page, name="patient-page"),
     path("patients/<int:patient_id>/notes/", views.add_note, name="patient-add-note"),
     path("patients/<int:patient_id>/thresholds/<int:rule_id>/", views.set_threshold, name="patient-set-threshold"),
+    path("patients/<int:patient_id>/news2-settings/", views.set_news2_settings, name="patient-news2-settings"),
 ]

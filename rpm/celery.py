@@ -17,5 +17,6 @@ app.conf.beat_schedule = {
     "alerts-escalate": {"task": "alerts.escalate", "schedule": 30.0},
     "alerts-check-missing-data": {"task": "alerts.check_missing_data", "schedule": 300.0},
     "alerts-check-medication-adherence": {"task": "alerts.check_medication_adherence", "schedule": 300.0},
-    "alerts-check-device-health": {"task": "alerts.check_device_health", "schedule": 600.0},
+    # a continuous monitor silent for 15 min is a missing patient (thresholds.md): checked every minute
+    "alerts-check-device-health": {"task": "alerts.check_device_health", "schedule": 60.0},
 }

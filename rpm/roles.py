@@ -50,6 +50,13 @@ class IsClinician(BasePermission):
         return is_clinician(request.user)
 
 
+class IsPhysician(BasePermission):
+    message = "only physicians may do this"
+
+    def has_permission(self, request, view) -> bool:
+        return is_physician(request.user)
+
+
 def admin_required(view):
     """Page decorator: sign-in first, then 403 for anyone who is not an admin."""
     @login_required

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from alerts import engine, services
 from alerts.models import Alert, AlertNote
-from alerts.selectors import effective_rules_for
+from tests.alerts.conftest import rule_names_in_force
 from rpm.models import AuditEvent
 from tests.alerts.conftest import store
 from tests.builders import make_user
