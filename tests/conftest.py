@@ -24,6 +24,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
+def default_rules(db):
+    """The default rule sets, installed by the test itself: a transactional test elsewhere may have flushed the
+    migration's rows, so no test may rely on them being there."""
+    from alerts.defaults import install_default_rules
+    from alerts.models import AlertRule
+
+    install_default_rules(AlertRule)
+    return {rule.name: rule for rule in AlertRule.objects.filter(patient=None)}
+
+
+@pytest.fixture
 def team(db):
     return make_team("Ward A")
 

@@ -198,8 +198,9 @@ def limits_text(metric: str, bands: Sequence[dict], margin: float) -> str:
 
 def recover(rule: RuleLike, series: Series, facts: PatientFacts, *, after: dt.datetime,
             metric: str = "") -> Recovery | None:
-    """Back inside the bands by the margin on every metric of the rule, on the readings since `after`: one
-    spot-check reading is enough; a continuous stream must stay back for `resolve_minutes`."""
+    """Back inside the bands by the margin, on the readings since `after`: the metric that fired must have been
+    measured again, and every other metric of the rule measured since must be back too. One spot-check reading
+    is enough; a continuous stream must stay back for `resolve_minutes`."""
     margin = rule.params.get("resolve_margin") or 0
     needed = dt.timedelta(minutes=rule.params.get("resolve_minutes") or 0)
     by_metric: dict[str, list[dict]] = {}
@@ -209,7 +210,9 @@ def recover(rule: RuleLike, series: Series, facts: PatientFacts, *, after: dt.da
     for band_metric_code, bands in by_metric.items():
         later = [p for p in usable(series.get(band_metric_code, ()), rule.params) if p.measured_at > after]
         if not later:
-            return None
+            if band_metric_code == (metric or rule.metric):
+                return None  # the value that fired has not been measured again
+            continue
         good: list[Point] = []
         for point in reversed(later):
             if not safe(band_metric_code, bands, margin, point.value):

@@ -6,16 +6,8 @@ import itertools
 
 import pytest
 
-from alerts.defaults import install_default_rules
-from alerts.models import AlertRule
 from devices.ingest import ingest
 from tests.builders import make_device, make_patient
-
-
-@pytest.fixture
-def default_rules(db):
-    install_default_rules(AlertRule)
-    return {rule.name: rule for rule in AlertRule.objects.filter(patient=None)}
 
 
 @pytest.fixture

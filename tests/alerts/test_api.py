@@ -34,7 +34,7 @@ def test_the_queue_lists_the_care_teams_alerts_with_their_explanation(ward_patie
     body = client_of(nurse).get("/api/v1/alerts/?state=open").json()
     assert [(a["id"], a["patient"], a["rule"], a["metric"], a["severity"], a["state"]) for a in body] == [
         (alert.id, ward_patient.id, alert.rule_id, "respiratory_rate", "high", "open")]
-    assert body[0]["explanation"] == "Respiratory rate 6 /min, at or below 8 /min"
+    assert body[0]["explanation"] == "Respiratory rate 6 breaths/min, at or below 8 breaths/min"
     assert body[0]["opened_at"] and body[0]["reading_ids"] == alert.reading_ids
 
 

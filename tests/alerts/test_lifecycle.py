@@ -7,9 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from alerts import engine, services
 from alerts.models import Alert, AlertNote
-from tests.alerts.conftest import rule_names_in_force
 from rpm.models import AuditEvent
-from tests.alerts.conftest import store
+from tests.alerts.conftest import rule_names_in_force, store
 from tests.builders import make_user
 
 M = dt.timedelta(minutes=1)
@@ -59,6 +58,15 @@ def test_resolving_with_a_note_keeps_the_note_as_the_resolution(alert, nurse):
     assert AuditEvent.objects.filter(verb="alert.resolve", actor=nurse).exists()
 
 
+def test_an_acknowledged_alert_can_then_be_resolved(alert, nurse, t0):
+    services.acknowledge_alert(alert=alert, by=nurse, now=t0 + 2 * M)
+    services.resolve_alert(alert=alert, by=nurse, note="settled", now=t0 + 9 * M)
+    alert.refresh_from_db()
+    assert (alert.state, alert.acknowledged_by, alert.resolved_by, alert.resolved_at) == (
+        "resolved", nurse, nurse, t0 + 9 * M)
+    assert list(alert.notes.values_list("verb", flat=True)) == ["acknowledge", "resolve"]
+
+
 def test_a_resolved_alert_cannot_be_resolved_again(alert, nurse):
     services.resolve_alert(alert=alert, by=nurse)
     with pytest.raises(services.AlertStateError):
@@ -96,6 +104,28 @@ def test_escalation_repeats_each_period_until_acknowledged(alert, nurse):
     assert services.escalate_due_alerts(now=opened + 60 * M) == []
 
 
+def test_escalation_stops_at_level_3(alert):
+    opened = alert.opened_at
+    for minutes in (5, 10, 15, 20, 25, 60):
+        services.escalate_due_alerts(now=opened + minutes * M)
+    alert.refresh_from_db()
+    assert alert.escalation_level == services.MAX_ESCALATION_LEVEL == 3
+
+
+def test_a_low_alert_waits_four_hours_before_escalating(team, default_rules, t0):
+    from tests.builders import make_patient
+
+    patient = make_patient(team, conditions=["hypertension"])
+    day = dt.timedelta(days=1)
+    ids = store(patient, [("systolic_bp", 150, t0 - 2 * day), ("systolic_bp", 150, t0 - day),
+                          ("systolic_bp", 150, t0)], now=t0 + M)
+    engine.evaluate_readings(reading_ids=ids, now=t0 + M)
+    alert = Alert.objects.get()
+    assert alert.severity == "low"
+    assert services.escalate_due_alerts(now=alert.opened_at + 4 * 60 * M - M) == []
+    assert len(services.escalate_due_alerts(now=alert.opened_at + 4 * 60 * M)) == 1
+
+
 def test_a_medium_alert_waits_thirty_minutes_before_escalating(ward_patient, t0):
     ids = store(ward_patient, [("body_temperature", 38.5, t0)], now=t0 + M)
     engine.evaluate_readings(reading_ids=ids, now=t0 + M)
@@ -123,6 +153,18 @@ def test_a_new_high_alert_emails_the_care_team(ward_patient, physician, t0, mail
     assert len(mailoutbox) == 1 and "doc-a@example.test" in mailoutbox[0].to
 
 
+def test_an_acknowledged_alert_that_gets_worse_emails_the_care_team_again(ward_patient, physician, nurse, t0,
+                                                                           mailoutbox,
+                                                                           django_capture_on_commit_callbacks):
+    ids = store(ward_patient, [("spo2", 91, t0)], now=t0 + M)
+    engine.evaluate_readings(reading_ids=ids, now=t0 + M)
+    services.acknowledge_alert(alert=Alert.objects.get(), by=nurse)
+    ids = store(ward_patient, [("spo2", 85, t0 + 5 * M)], now=t0 + 6 * M)
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.evaluate_readings(reading_ids=ids, now=t0 + 6 * M)
+    assert len(mailoutbox) == 1 and "worse since acknowledged" in mailoutbox[0].subject
+
+
 def test_a_medium_alert_sends_no_email(ward_patient, physician, t0, mailoutbox, django_capture_on_commit_callbacks):
     ids = store(ward_patient, [("body_temperature", 38.5, t0)], now=t0 + M)
     with django_capture_on_commit_callbacks(execute=True):
@@ -132,25 +174,36 @@ def test_a_medium_alert_sends_no_email(ward_patient, physician, t0, mailoutbox, 
 
 # --- per-patient overrides ---------------------------------------------------------------------------
 
-SPO2_90 = {"bands": [{"op": "<", "value": 90, "severity": "medium", "for_minutes": 10}], "spo2_scale": 1,
-           "resolve_margin": 1, "resolve_minutes": 10}
+SPO2_90 = {"bands": [{"op": "<", "value": 90, "severity": "medium"}], "spo2_scale": 1, "resolve_margin": 1}
 
 
 def test_a_physician_override_replaces_the_default_for_that_patient_only(ward_patient, default_rules, physician):
     base = default_rules["SpO2 low"]
     override = services.override_rule(rule=base, patient=ward_patient, params=SPO2_90,
                                       reason="chronic lung disease, usual saturation 90-91 %", by=physician)
-    rules = effective_rules_for(ward_patient)
-    assert override in rules and base not in rules
+    names = rule_names_in_force(ward_patient)
+    assert override.name in names and base.name not in names
     assert override.created_by == physician and override.reason.startswith("chronic lung disease")
 
 
 def test_the_override_is_used_by_the_engine(ward_patient, default_rules, physician, t0):
     services.override_rule(rule=default_rules["SpO2 low"], patient=ward_patient, params=SPO2_90,
                            reason="usual saturation 90-91 %", by=physician)
-    ids = store(ward_patient, [("spo2", 91, t0), ("spo2", 91, t0 + 10 * M)], now=t0 + 11 * M)
-    engine.evaluate_readings(reading_ids=ids, now=t0 + 11 * M)
+    ids = store(ward_patient, [("spo2", 91, t0)], now=t0 + M)
+    engine.evaluate_readings(reading_ids=ids, now=t0 + M)
     assert not Alert.objects.exists()
+    engine.evaluate_readings(reading_ids=store(ward_patient, [("spo2", 89, t0 + M)], now=t0 + 2 * M), now=t0 + 2 * M)
+    assert Alert.objects.get().rule.name == "SpO2 low (patient override)"
+
+
+def test_an_override_moves_the_patients_open_alert_onto_it(ward_patient, default_rules, physician, t0):
+    engine.evaluate_readings(reading_ids=store(ward_patient, [("spo2", 91, t0)], now=t0 + M), now=t0 + M)
+    override = services.override_rule(rule=default_rules["SpO2 low"], patient=ward_patient, params=SPO2_90,
+                                      reason="usual saturation 90-91 %", by=physician)
+    alert = Alert.objects.get()
+    assert alert.rule == override
+    engine.evaluate_readings(reading_ids=store(ward_patient, [("spo2", 85, t0 + M)], now=t0 + 2 * M), now=t0 + 2 * M)
+    assert Alert.objects.get().trigger_count == 2  # the same alert, updated: not a second one
 
 
 def test_an_override_is_audited_with_before_after_and_reason(ward_patient, default_rules, physician):
@@ -179,9 +232,15 @@ def test_an_override_needs_a_reason(ward_patient, default_rules, physician):
 def test_override_params_are_validated_on_save(ward_patient, default_rules, physician):
     bad = {"bands": [{"op": "<", "value": 90, "severity": "medium"}]}  # persistence without a duration
     with pytest.raises(ValidationError) as error:
-        services.override_rule(rule=default_rules["SpO2 low"], patient=ward_patient, params=bad, reason="r",
+        services.override_rule(rule=default_rules["Hyperglycaemia"], patient=ward_patient, params=bad, reason="r",
                                by=physician)
     assert "for_minutes" in str(error.value.message_dict["params"])
+
+
+def test_an_override_of_a_safety_net_band_needs_a_physician_and_a_reason(ward_patient, default_rules, nurse):
+    crisis = default_rules["Hypertensive crisis"]
+    with pytest.raises(PermissionDenied):
+        services.override_rule(rule=crisis, patient=ward_patient, params=crisis.params, reason="known", by=nurse)
 
 
 def test_overriding_again_updates_the_same_override(ward_patient, default_rules, physician):
@@ -194,4 +253,4 @@ def test_overriding_again_updates_the_same_override(ward_patient, default_rules,
 def test_a_disabled_override_switches_the_rule_off_for_that_patient(ward_patient, default_rules, physician):
     services.override_rule(rule=default_rules["Device battery low"], patient=ward_patient,
                            params={"check": "battery", "below": 20}, reason="no device", by=physician, enabled=False)
-    assert "Device battery low" not in {r.name.split(" (")[0] for r in effective_rules_for(ward_patient)}
+    assert "Device battery low" not in {name.split(" (")[0] for name in rule_names_in_force(ward_patient)}

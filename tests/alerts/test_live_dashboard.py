@@ -100,15 +100,15 @@ def test_tile_carries_the_bands_of_the_rules_that_apply_to_the_patient(ward):
                              params={"bands": [{"op": "<", "value": 54, "severity": "high"}]})
     reading(patient, "blood_glucose", 65, NOW - dt.timedelta(minutes=5))
     assert tile_of(nurse, patient)["metrics"]["blood_glucose"]["bands"] == [
-        {"op": "<", "value": 70, "severity": "medium"}]
+        {"metric": "blood_glucose", "op": "<", "value": 70, "severity": "medium", "rule": "Glucose low (test)"}]
 
 
-def test_device_silent_for_more_than_a_day_is_offline_and_under_20_percent_is_low_battery(ward):
+def test_devices_are_flagged_offline_and_low_on_battery_by_the_device_rules_in_force(ward):
     _, nurse, patient = ward
-    quiet, _ = make_device(patient=patient)
-    fine, _ = make_device(patient=patient)
-    Device.objects.filter(id=quiet.id).update(last_seen_at=NOW - dt.timedelta(hours=24, seconds=1), battery_level=19)
-    Device.objects.filter(id=fine.id).update(last_seen_at=NOW - dt.timedelta(hours=24), battery_level=20)
+    quiet, _ = make_device("multiparameter_monitor", patient=patient)
+    fine, _ = make_device("pulse_oximeter", patient=patient)
+    Device.objects.filter(id=quiet.id).update(last_seen_at=NOW - dt.timedelta(minutes=15), battery_level=19)
+    Device.objects.filter(id=fine.id).update(last_seen_at=NOW - dt.timedelta(hours=47), battery_level=20)
     devices = {d["id"]: d for d in tile_of(nurse, patient)["devices"]}
     assert (devices[quiet.id]["offline"], devices[quiet.id]["low_battery"]) == (True, True)
     assert (devices[fine.id]["offline"], devices[fine.id]["low_battery"]) == (False, False)

@@ -7,7 +7,7 @@ import pytest
 
 from alerts import engine
 from alerts.models import Alert
-from alerts.selectors import proportion_of_days_covered
+from alerts.selectors import days_covered
 from devices.models import Device
 from patients.models import ExpectedMeasurement, MedicationSchedule, Patient
 from tests.alerts.conftest import store
@@ -68,7 +68,7 @@ def dose_patient(team, default_rules):
     Patient.objects.filter(pk=patient.pk).update(created_at=local(1, 0))
     patient.refresh_from_db()
     MedicationSchedule.objects.create(plan=patient.plan, drug="Lisinopril", dose="10 mg", times=[dt.time(8, 0)],
-                                      window_minutes=120)
+                                      window_minutes=120, starts_on=dt.date(2026, 11, 1))
     return patient
 
 
@@ -102,35 +102,86 @@ def test_a_dose_taken_at_the_edge_of_its_window_counts(dose_patient):
     assert not Alert.objects.exists()
 
 
-def test_proportion_of_days_covered_over_30_days(dose_patient):
+def test_a_missed_dose_alert_resolves_when_the_dose_is_taken_late(dose_patient):
+    take(dose_patient, local(20, 8))
+    take(dose_patient, local(21, 8))
+    engine.check_medication_adherence(now=local(22, 10, 0))
+    take(dose_patient, local(22, 11, 0))
+    engine.check_medication_adherence(now=local(22, 11, 5))
+    alert = Alert.objects.get()
+    assert (alert.state, alert.resolution) == ("resolved", "Resolved automatically: the latest scheduled doses were "
+                                                           "taken.")
+
+
+def test_the_page_the_proportion_of_days_covered_and_the_alert_agree_on_each_dose(dose_patient):
     for day in range(1, 22):
         if day not in (3, 9):
             take(dose_patient, local(day, 8, 15))
-    pdc = proportion_of_days_covered(dose_patient, now=local(22, 12), days=21)
-    assert pdc == pytest.approx(19 / 21)
+    doses, covered = days_covered(dose_patient, now=local(22, 12))
+    assert (covered.covered, covered.days) == (19, 21)  # 1-21 Nov: the schedule started on the 1st
+    assert covered.value == pytest.approx(19 / 21)
+    assert [d.status for d in doses if d.scheduled_at.astimezone(NEW_YORK).day == 22] == ["missed"]
+    engine.check_medication_adherence(now=local(22, 12))
+    assert "due 08:00 on Sun 22 Nov" in Alert.objects.get().explanation
 
 
-def test_no_contact_for_24_hours_and_low_battery_are_separate_alerts(team, default_rules):
+def test_no_contact_for_48_hours_and_low_battery_are_separate_alerts(team, default_rules):
     patient = make_patient(team)
     device, _ = make_device("pulse_oximeter", patient=patient)
     now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
-    Device.objects.filter(pk=device.pk).update(last_seen_at=now - dt.timedelta(hours=24), battery_level=19)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now - dt.timedelta(hours=47), battery_level=19)
+    engine.check_device_health(now=now)
+    assert list(Alert.objects.values_list("rule__name", flat=True)) == ["Device battery low"]
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now - dt.timedelta(hours=48))
     engine.check_device_health(now=now)
     assert sorted(Alert.objects.values_list("rule__name", flat=True)) == ["Device battery low",
                                                                           "Device not in contact"]
     assert "no contact from pulse oximeter" in Alert.objects.get(rule__name="Device not in contact").explanation.lower()
 
 
+def test_a_silent_virtual_ward_monitor_alerts_within_15_minutes(team, default_rules):
+    patient = make_patient(team, conditions=["virtual_ward"])
+    device, _ = make_device("multiparameter_monitor", patient=patient)
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now - dt.timedelta(minutes=14), battery_level=80)
+    engine.check_device_health(now=now)
+    assert not Alert.objects.exists()
+    engine.check_device_health(now=now + dt.timedelta(minutes=1))
+    alert = Alert.objects.get()
+    assert (alert.rule.name, alert.severity) == ("Continuous monitor not in contact", "medium")
+    assert "for 15 min since its last reading (limit 15 min)" in alert.explanation
+
+
 def test_a_device_back_in_contact_resolves_its_alert(team, default_rules):
     patient = make_patient(team)
     device, _ = make_device("pulse_oximeter", patient=patient)
     now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
-    Device.objects.filter(pk=device.pk).update(last_seen_at=now - dt.timedelta(hours=30), battery_level=80)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now - dt.timedelta(hours=50), battery_level=80)
     engine.check_device_health(now=now)
     Device.objects.filter(pk=device.pk).update(last_seen_at=now + dt.timedelta(minutes=5))
     engine.check_device_health(now=now + dt.timedelta(minutes=10))
     alert = Alert.objects.get()
     assert (alert.state, alert.resolution) == ("resolved", "Resolved automatically: every device is back in contact.")
+
+
+def test_a_silent_monitor_that_comes_back_waits_for_a_person(team, default_rules):
+    patient = make_patient(team)
+    device, _ = make_device("multiparameter_monitor", patient=patient)
+    now = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now - dt.timedelta(minutes=20), battery_level=80)
+    engine.check_device_health(now=now)
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now + dt.timedelta(minutes=1))
+    engine.check_device_health(now=now + dt.timedelta(minutes=2))
+    alert = Alert.objects.get()
+    assert (alert.state, alert.recovered_at) == ("open", now + dt.timedelta(minutes=2))
+
+
+def test_every_beat_entry_names_a_registered_task():
+    from rpm.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in app.conf.beat_schedule.items():
+        assert entry["task"] in app.tasks, name
 
 
 def test_sweep_evaluates_readings_left_unevaluated_for_a_minute(ward_patient, t0):

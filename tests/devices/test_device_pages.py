@@ -230,14 +230,14 @@ def test_return_to_inventory_on_the_page_ends_enrolment_and_revokes_the_token(br
 def test_device_page_shows_history_credentials_readings_and_ingestion_errors(browser_client, patient, now):
     device, token = make_device(patient=patient)
     device_post(token, now, "m-ok", value=77)
-    device_post(token, now, "m-bad", value=999)
+    device_post(token, now, "m-bad", value=999)  # no heart beats 999 times a minute: refused
     assert IngestRejection.objects.filter(device=device).exists()
     html = browser_client.get(f"/devices/{device.id}/").content.decode()
     assert patient.mrn in html and "current" in html                   # assignment history
     assert device.credentials.get().prefix in html                      # credential history, prefix only
     assert token.split("_", 2)[2] not in html                           # never the secret
     assert "77 /min" in html                                            # last readings received
-    assert "m-bad" in html and "outside the plausible range" in html    # ingestion errors
+    assert "m-bad" in html and "is not a possible heart rate" in html   # ingestion errors
 
 
 def test_viewing_a_device_page_and_acting_on_it_are_audited(browser_client, admin, patient):

@@ -96,18 +96,37 @@ def test_a_value_that_is_not_a_number_is_refused(device_client, now, value):
 
 @pytest.mark.parametrize(
     ("metric", "value", "unit"),
-    [("heart_rate", 19, "/min"), ("heart_rate", 301, "/min"), ("spo2", 101, "%"), ("spo2", 1.2, "1"),
-     ("body_temperature", 120, "[degF]"), ("body_temperature", 24.9, "Cel"), ("systolic_bp", -5, "mm[Hg]")],
+    [("heart_rate", 351, "/min"), ("heart_rate", -1, "/min"), ("spo2", 101, "%"), ("spo2", 1.2, "1"),
+     ("body_temperature", 130, "[degF]"), ("body_temperature", 9.9, "Cel"), ("systolic_bp", -5, "mm[Hg]")],
 )
-def test_a_value_outside_the_plausible_range_is_refused(device_client, now, metric, value, unit):
+def test_a_value_no_device_could_report_is_refused(device_client, now, metric, value, unit):
     refusal = assert_refused(post(device_client, reading(now, metric=metric, value=value, unit=unit)), "value")
-    assert "outside the plausible range" in refusal["errors"]["value"]
+    assert "is not a possible" in refusal["errors"]["value"]
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "unit"),
+    [("heart_rate", 19, "/min"), ("heart_rate", 301, "/min"), ("spo2", 45, "%"), ("spo2", 0.3, "1"),
+     ("body_temperature", 120, "[degF]"), ("body_temperature", 24.9, "Cel")],
+)
+def test_an_implausible_but_possible_value_is_stored_with_its_quality_flag(device_client, now, metric, value, unit):
+    response = post(device_client, reading(now, metric=metric, value=value, unit=unit))
+    assert response.status_code == 201, response.content
+    assert Reading.objects.get().quality == "implausible"
+
+
+@pytest.mark.parametrize(("metric", "value"), [("spo2", 50), ("spo2", 100), ("heart_rate", 20), ("heart_rate", 300)])
+def test_the_edges_of_the_plausible_range_are_plausible(device_client, now, metric, value):
+    unit = {"spo2": "%", "heart_rate": "/min"}[metric]
+    assert post(device_client, reading(now, metric=metric, value=value, unit=unit)).status_code == 201
+    assert Reading.objects.get().quality == "ok"
 
 
 def test_a_weight_given_in_grams_is_checked_against_the_range_after_conversion(patient, now):
     _, token = make_device("weight_scale", patient=patient)
     client = Client(headers={"Authorization": f"Device {token}"})
-    assert_refused(post(client, reading(now, metric="body_weight", value=400, unit="g")), "value")
+    assert post(client, reading(now, metric="body_weight", value=400, unit="g")).status_code == 201
+    assert Reading.objects.get().quality == "implausible"  # 0.4 kg: a parcel on the scale, or a newborn
 
 
 @pytest.mark.parametrize("when", ["2026-11-22T10:00:00", "2026-11-22", "yesterday", "", 1763805600])

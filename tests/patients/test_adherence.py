@@ -72,7 +72,8 @@ def test_fifteen_complete_days_fall_short_of_the_bar(tokyo):
 @pytest.fixture
 def twice_daily(tokyo):
     MedicationSchedule.objects.create(plan=tokyo.plan, drug="Synthetolol", dose="5 mg",
-                                      times=[dt.time(8), dt.time(20)], window_minutes=60)
+                                      times=[dt.time(8), dt.time(20)], window_minutes=60,
+                                      starts_on=dt.date(2026, 5, 29))
     return tokyo
 
 
@@ -84,14 +85,19 @@ def statuses(patient, now):
 def test_a_dose_within_its_window_is_taken_after_it_late_and_none_missed(twice_daily):
     add_readings(twice_daily, "dose_taken", [(local(29, 8, 55), 1), (local(29, 22, 30), 1), (local(30, 8, 10), 1)])
     doses, result = statuses(twice_daily, NOW)
-    assert doses == [("29 08:00", "taken"), ("29 20:00", "late"), ("30 08:00", "taken"), ("30 20:00", "pending")]
+    assert doses == [("29 08:00", "taken"), ("29 20:00", "late"), ("30 08:00", "taken"), ("30 20:00", "missed")]
+
+
+def test_a_dose_is_pending_until_its_window_closes(twice_daily):
+    doses, _ = statuses(twice_daily, NOW - dt.timedelta(seconds=1))
+    assert doses[-1] == ("30 20:00", "pending")
 
 
 def test_a_dose_never_reported_is_missed(twice_daily):
     add_readings(twice_daily, "dose_taken", [(local(29, 8), 1), (local(30, 8), 1)])
     doses, result = statuses(twice_daily, NOW)
     assert doses[1] == ("29 20:00", "missed")
-    assert result["counts"] == {"taken": 2, "late": 0, "missed": 1, "pending": 1}
+    assert result["counts"] == {"taken": 2, "late": 0, "missed": 2, "pending": 0}
 
 
 def test_one_dose_event_counts_for_one_scheduled_dose_only(twice_daily):
@@ -103,8 +109,8 @@ def test_one_dose_event_counts_for_one_scheduled_dose_only(twice_daily):
 def test_proportion_of_days_covered_counts_days_with_every_dose_taken(twice_daily):
     add_readings(twice_daily, "dose_taken", [(local(29, 8), 1), (local(29, 20), 1), (local(30, 8), 1)])
     result = medication_adherence(patient=twice_daily, now=local(31, 9), days=2)
-    # the two complete days: 29 May fully taken; 30 May's 20:00 dose missed
-    assert result["pdc"] == 0.5
+    # the schedule started on 29 May: two complete days, 29 May fully taken, 30 May's 20:00 dose missed
+    assert (result["pdc"], result["pdc_covered"], result["pdc_days"]) == (0.5, 1, 2)
     assert result["adherent"] is False
 
 

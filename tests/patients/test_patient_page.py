@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from alerts.models import Alert, AlertNote, AlertRule
+from alerts.models import Alert, AlertNote
 from devices.models import Device
-from patients.models import ClinicalNote, ExpectedMeasurement
+from patients.models import ClinicalNote, ExpectedMeasurement, Patient
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_team, make_user
 from tests.patients.readings import add_readings, every
@@ -45,8 +45,8 @@ def test_header_shows_enrolled_devices_with_last_contact_and_battery(client, pat
     assert device.serial in html and "17 %" in html and "ago" in html
 
 
-def test_header_shows_open_alerts_with_their_explanation(client, patient):
-    rule = AlertRule.objects.get(name="Systolic BP low")
+def test_header_shows_open_alerts_with_their_explanation(client, patient, default_rules):
+    rule = default_rules["Systolic BP low"]
     now = dt.datetime.now(UTC)
     alert = Alert.objects.create(patient=patient, rule=rule, metric="systolic_bp", severity="high",
                                  explanation="Systolic 84 mmHg at or below 90", opened_at=now, last_triggered_at=now)
@@ -76,21 +76,32 @@ def test_a_chart_per_metric_with_blood_pressure_as_one(client, patient):
     assert 'data-chart="systolic_bp"' not in html
 
 
-def test_charts_carry_the_patients_threshold_bands(client, patient):
+def test_charts_carry_the_patients_threshold_bands(client, patient, default_rules):
     add_readings(patient, "systolic_bp", [(dt.datetime.now(UTC), 130)])
     charts = {c["metric"]: c for c in page(client, patient).context["chart_config"]["charts"]}
     assert {"metric": "systolic_bp", "op": ">", "value": 180, "severity": "high",
-            "rule": "Hypertensive crisis (systolic)"} in charts["blood_pressure"]["bands"]
+            "rule": "Hypertensive crisis"} in charts["blood_pressure"]["bands"]
+    assert {"metric": "diastolic_bp", "op": ">", "value": 120, "severity": "high",
+            "rule": "Hypertensive crisis"} in charts["blood_pressure"]["bands"]
 
 
-def test_weight_shows_its_one_and_seven_day_change(client, patient):
-    latest = dt.datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
+def test_weight_shows_each_change_the_heart_failure_rule_judges_flagged_where_it_fires(client, patient,
+                                                                                      default_rules):
+    Patient.objects.filter(pk=patient.pk).update(conditions=["heart_failure"], timezone="UTC")
+    latest = (dt.datetime.now(UTC) - dt.timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
     add_readings(patient, "body_weight", [(latest - dt.timedelta(days=7, minutes=20), 80.0),
                                           (latest - dt.timedelta(days=1, minutes=-15), 81.5),
                                           (latest, 82.6)])
     weight = page(client, patient).context["weight"]
-    assert (weight["change_1d"], weight["change_7d"]) == (1.1, 2.6)
-    assert weight["change_1d_flag"] and weight["change_7d_flag"]
+    assert [(c["window"], c["change"], c["flag"]) for c in weight["changes"]] == [
+        ("1 day", 1.1, True), ("3 days", 1.1, False), ("7 days", 2.6, True)]
+
+
+def test_weight_changes_are_not_flagged_without_a_weight_rule(client, patient, default_rules):
+    latest = dt.datetime.now(UTC) - dt.timedelta(hours=1)
+    add_readings(patient, "body_weight", [(latest - dt.timedelta(days=1), 80.0), (latest, 82.6)])
+    weight = page(client, patient).context["weight"]
+    assert weight["changes"][0]["change"] == 2.6 and not any(c["flag"] for c in weight["changes"])
 
 
 def test_adherence_calendar_shows_the_count_of_days_and_the_16_day_bar(client, patient):
@@ -103,9 +114,9 @@ def test_adherence_calendar_shows_the_count_of_days_and_the_16_day_bar(client, p
     assert "bar is 16 days" in html
 
 
-def test_alert_history_shows_who_acknowledged_and_resolved_and_the_notes(client, patient, physician):
+def test_alert_history_shows_who_acknowledged_and_resolved_and_the_notes(client, patient, physician, default_rules):
     nurse = make_user("nurse-q", role="nurse", team=patient.care_team)
-    rule = AlertRule.objects.get(name="Systolic BP low")
+    rule = default_rules["Systolic BP low"]
     now = dt.datetime.now(UTC)
     alert = Alert.objects.create(patient=patient, rule=rule, metric="systolic_bp", severity="high", state="resolved",
                                  explanation="Systolic 88 mmHg", opened_at=now, last_triggered_at=now,
@@ -179,3 +190,110 @@ def test_another_teams_physician_gets_404_for_the_page(patient):
 def test_signed_out_visitors_are_sent_to_sign_in(patient):
     response = Client().get(f"/patients/{patient.id}/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def alert_in(patient, rule, **fields):
+    now = dt.datetime.now(UTC)
+    return Alert.objects.create(patient=patient, rule=rule, metric=rule.metric, severity="high",
+                                explanation="Systolic blood pressure 84 mmHg, at or below 90 mmHg", opened_at=now,
+                                last_triggered_at=now, **fields)
+
+
+def test_the_page_opens_for_a_patient_whose_alert_resolved_itself(client, patient, default_rules):
+    now = dt.datetime.now(UTC)
+    alert = alert_in(patient, default_rules["Systolic BP low"], state="resolved", resolved_at=now,
+                     resolution="Resolved automatically: systolic blood pressure back at or above 95 mmHg")
+    AlertNote.objects.create(alert=alert, author=None, verb="resolve", text=alert.resolution)
+    response = page(client, patient)
+    assert response.status_code == 200
+    assert "automatically," in response.content.decode()
+
+
+@pytest.mark.parametrize(("fields", "shown"), [
+    ({}, ">open<"),
+    ({"state": "acknowledged", "acknowledged_at": dt.datetime(2026, 11, 1, tzinfo=UTC)}, ">acknowledged<"),
+    ({"recovered_at": dt.datetime(2026, 11, 1, tzinfo=UTC), "recovery": "back at 118"}, "recovered, not yet reviewed"),
+    ({"reopened_at": dt.datetime(2026, 11, 1, tzinfo=UTC)}, ">open<"),
+    ({"state": "resolved", "resolved_at": dt.datetime(2026, 11, 1, tzinfo=UTC)}, ">resolved<"),
+])
+def test_the_page_shows_every_alert_state(client, patient, default_rules, fields, shown):
+    alert_in(patient, default_rules["Systolic BP low"], **fields)
+    response = page(client, patient)
+    assert response.status_code == 200 and shown in response.content.decode()
+
+
+def test_an_implausible_reading_is_marked_in_the_table(client, patient):
+    from devices.models import Reading
+
+    add_readings(patient, "spo2", [(dt.datetime.now(UTC), 45)])
+    Reading.objects.update(quality="implausible")
+    html = page(client, patient).content.decode()
+    assert 'data-quality="implausible"' in html and "check the patient or the device" in html
+
+
+@pytest.mark.parametrize(("fields", "reason"), [({"pregnant": True}, "NEWS2 is not validated in pregnancy"),
+                                                ({"birth_date": dt.date(2015, 1, 1)},
+                                                 "NEWS2 is not validated under 16 years")])
+def test_the_page_says_why_there_is_no_news2(client, patient, fields, reason):
+    Patient.objects.filter(pk=patient.pk).update(**fields)
+    html = page(client, patient).content.decode()
+    assert reason in html
+
+
+# --- NEWS2 settings: a physician's decision, with the prescriber, the target and a reason --------------------------
+
+SCALE_2 = {"spo2_scale": "2", "spo2_target_low": "88", "spo2_target_high": "92", "on_supplemental_oxygen": "on",
+           "consciousness": "alert", "prescriber": "Dr Resp (respiratory consultant)",
+           "reason": "hypercapnic COPD, ABG 12 Nov"}
+
+
+def test_a_physician_sets_scale_2_with_its_target_and_it_is_audited_and_shown(client, patient, physician):
+    response = client.post(f"/patients/{patient.id}/news2-settings/", SCALE_2)
+    assert response.status_code == 302
+    patient.plan.refresh_from_db()
+    plan = patient.plan
+    assert (plan.spo2_scale, plan.spo2_target_low, plan.spo2_target_high, plan.on_supplemental_oxygen) == (
+        2, 88, 92, True)
+    event = AuditEvent.objects.get(verb="patient.news2_settings", actor=physician)
+    assert event.detail["before"]["spo2_scale"] == 1 and event.detail["after"]["spo2_scale"] == 2
+    html = page(client, patient).content.decode()
+    assert "SpO2 scale 2 (target 88-92 %)" in html and "Dr Resp" in html and "hypercapnic COPD" in html
+
+
+def test_scale_2_is_refused_without_the_88_to_92_target(client, patient):
+    response = client.post(f"/patients/{patient.id}/news2-settings/", {**SCALE_2, "spo2_target_low": "90",
+                                                                       "spo2_target_high": "94"})
+    assert response.status_code == 400 and "88-92" in response.content.decode()
+    patient.plan.refresh_from_db()
+    assert patient.plan.spo2_scale == 1
+
+
+def test_news2_settings_need_a_reason(client, patient):
+    response = client.post(f"/patients/{patient.id}/news2-settings/", {**SCALE_2, "reason": ""})
+    assert response.status_code == 400 and "give the clinical reason" in response.content.decode()
+
+
+def test_a_nurse_cannot_change_the_news2_settings(patient, nurse):
+    c = Client()
+    c.force_login(nurse)
+    assert c.post(f"/patients/{patient.id}/news2-settings/", SCALE_2).status_code == 403
+    patient.plan.refresh_from_db()
+    assert patient.plan.spo2_scale == 1
+
+
+def test_the_news2_settings_api_reads_and_writes_the_same_settings(client, patient):
+    body = {"spo2_scale": 2, "spo2_target_low": 88, "spo2_target_high": 92, "on_supplemental_oxygen": True,
+            "prescriber": "Dr Resp", "reason": "hypercapnic COPD"}
+    response = client.post(f"/api/v1/patients/{patient.id}/news2-settings/", body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert response.json()["spo2_scale"] == 2 and response.json()["set_by"] == "physician-p"
+    assert client.get(f"/api/v1/patients/{patient.id}/news2-settings/").json()["prescriber"] == "Dr Resp"
+
+
+def test_news2_settings_are_not_editable_in_django_admin():
+    from django.contrib import admin
+
+    from patients.models import MonitoringPlan
+
+    readonly = admin.site._registry[MonitoringPlan].readonly_fields
+    assert {"spo2_scale", "on_supplemental_oxygen", "consciousness"} <= set(readonly)

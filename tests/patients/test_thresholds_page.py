@@ -8,12 +8,12 @@ from django.test import Client
 
 from alerts import engine
 from alerts.models import Alert, AlertRule
-from alerts.selectors import effective_rules_for
+from alerts.selectors import rules_in_force
 from devices.ingest import ingest
 from rpm.models import AuditEvent
 from tests.builders import make_team, make_user
 
-CRISIS = "Hypertensive crisis (systolic)"
+CRISIS = "Hypertensive crisis"
 
 
 @pytest.fixture
@@ -29,8 +29,8 @@ def client(physician):
 
 
 @pytest.fixture
-def crisis():
-    return AlertRule.objects.get(name=CRISIS, patient=None)
+def crisis(default_rules):
+    return default_rules[CRISIS]
 
 
 def lower_crisis_to_160(client, patient, crisis, reason="Post-stroke: tighter systolic target"):
@@ -76,7 +76,7 @@ def test_an_override_is_audited_with_before_and_after(client, patient, crisis, p
 
 def test_the_override_replaces_the_default_in_the_rules_in_force(client, patient, crisis):
     lower_crisis_to_160(client, patient, crisis)
-    in_force = [r for r in effective_rules_for(patient) if r.name.startswith(CRISIS)]
+    in_force = [row.rule for row in rules_in_force([patient])[patient.id] if row.rule.name.startswith(CRISIS)]
     assert [r.params["bands"][0]["value"] for r in in_force] == [160]
 
 
@@ -90,7 +90,7 @@ def test_the_chart_bands_follow_the_override(client, patient, crisis):
     assert values == {160}
 
 
-def test_without_an_override_170_raises_no_crisis_alert(patient, now):
+def test_without_an_override_170_raises_no_crisis_alert(patient, default_rules, now):
     systolic(patient, 170, now)
     assert not crisis_alerts(patient).exists()
 
@@ -119,3 +119,39 @@ def test_another_teams_physician_gets_404(patient, crisis):
     c = Client()
     c.force_login(make_user("physician-far", role="physician", team=make_team("Ward F")))
     assert lower_crisis_to_160(c, patient, crisis).status_code == 404
+
+
+def test_preview_shows_what_the_change_would_have_raised_on_the_last_30_days_without_saving(client, patient, crisis,
+                                                                                           now):
+    from tests.patients.readings import add_readings
+
+    day = dt.timedelta(days=1)
+    add_readings(patient, "systolic_bp", [(now - 20 * day, 170), (now - 10 * day, 150), (now - 5 * day, 165),
+                                          (now - 2 * day, 185)])
+    response = client.post(f"/patients/{patient.id}/thresholds/{crisis.id}/",
+                           {"band-0-value": "160", "action": "preview", "enabled": ["off", "on"]})
+    assert response.status_code == 200
+    html = response.content.decode()
+    # 180: only 185 fires. 160: 170 opens, 150 is back past the margin, 165 opens again (185 is the same episode)
+    assert 'data-current="1" data-proposed="2"' in html and "Not saved yet" in html
+    assert not AlertRule.objects.filter(patient=patient, overrides=crisis).exists()
+    assert AuditEvent.objects.filter(verb="alert_rule.backtest", patient=patient).exists()
+
+
+def test_the_backtest_api_counts_alerts_with_the_engines_rule_functions(client, patient, crisis, now):
+    from tests.patients.readings import add_readings
+
+    add_readings(patient, "systolic_bp", [(now - dt.timedelta(days=d), 170) for d in (3, 2, 1)])
+    params = {**crisis.params, "bands": [{**crisis.params["bands"][0], "value": 160}, crisis.params["bands"][1]]}
+    body = client.post(f"/api/v1/patients/{patient.id}/rules/{crisis.id}/backtest/", {"params": params},
+                       content_type="application/json").json()
+    assert (body["current"]["alerts"], body["proposed"]["alerts"]) == (0, 1)  # one episode: stays open
+    assert body["proposed"]["readings"] == 3
+    assert body["proposed"]["examples"][0]["explanation"] == "Systolic blood pressure 170 mmHg, above 160 mmHg"
+
+
+def test_the_backtest_api_refuses_bad_params_naming_them(client, patient, crisis):
+    response = client.post(f"/api/v1/patients/{patient.id}/rules/{crisis.id}/backtest/",
+                           {"params": {"bands": [{"op": "~", "value": 1, "severity": "high"}]}},
+                           content_type="application/json")
+    assert response.status_code == 400 and "params.bands[0].op" in response.json()
