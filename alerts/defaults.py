@@ -127,6 +127,8 @@ def install_default_rules(rule_model) -> int:
         values = dict(name=spec["name"], kind=spec["kind"], metric=spec["metric"], severity=spec["severity"],
                       params=spec["params"], source=spec["source"], enabled=True,
                       scope="condition" if spec["condition"] else "everyone", condition=spec["condition"])
+        stale = [r.pk for r in existing if row is not None and r.pk != row.pk]
+        rule_model.objects.filter(pk__in=stale).update(enabled=False)  # an old name beside the current one
         if row is None:
             rule_model.objects.create(**values)
         else:

@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from devices.metrics import LOW_BATTERY_PERCENT
 from devices.models import Device, DeviceAssignment, DeviceCredential, IngestRejection, Reading
 from patients.models import Patient
-
-# Device health: "battery < 20 %" and "no contact for 24 h" (../shared/clinical/thresholds.md, device fleet practice)
-LOW_BATTERY_PERCENT = 20
-DEFAULT_OFFLINE_HOURS = 24
 
 
 def _current_assignments() -> Prefetch:

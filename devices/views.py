@@ -19,9 +19,8 @@ from devices import services
 from devices.csv_import import import_devices
 from devices.forms import EnrolForm, ImportForm, InventoryFilterForm, RegisterDeviceForm, RetireForm
 from devices.models import Device
+from devices.metrics import DEVICE_KIND_CATALOGUE, LOW_BATTERY_PERCENT
 from devices.selectors import (
-    DEFAULT_OFFLINE_HOURS,
-    LOW_BATTERY_PERCENT,
     active_credential,
     current_patient,
     device_history,
@@ -36,12 +35,13 @@ PAGE_SIZE = 100
 
 
 def _flag_health(devices, now: dt.datetime) -> None:
-    """Mark what the inventory highlights: an enrolled device silent too long, a low battery."""
-    cutoff = now - dt.timedelta(hours=DEFAULT_OFFLINE_HOURS)
+    """Mark what the inventory highlights: an enrolled device silent past its kind's limit (a continuous monitor
+    in minutes, a spot-check device in 48 h: thresholds.md), a low battery."""
     for device in devices:
         device.patient = current_patient(device)
         device.offline = device.status == Device.Status.ACTIVE and (
-            device.last_seen_at is None or device.last_seen_at < cutoff)
+            device.last_seen_at is None
+            or now - device.last_seen_at >= DEVICE_KIND_CATALOGUE[device.kind].no_contact_after)
         device.low_battery = device.battery_level is not None and device.battery_level < LOW_BATTERY_PERCENT
 
 
@@ -57,7 +57,6 @@ def inventory(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "devices/inventory.html", {"form": form, "page": page, "query": query.urlencode(),
-                                                       "offline_hours": DEFAULT_OFFLINE_HOURS,
                                                        "low_battery_percent": LOW_BATTERY_PERCENT})
 
 

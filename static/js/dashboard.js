@@ -102,7 +102,10 @@ function tileHtml(tile) {
   const badge = open.length
     ? `<span class="badge sev-${severity}" data-alert-badge>⚠ ${open.length} alert${open.length > 1 ? "s" : ""} · ${severity}</span>`
     : "";
-  const news2 = tile.news2 ? `<span class="news2 risk-${tile.news2.risk}">NEWS2 ${tile.news2.score} · ${tile.news2.risk}</span>` : "";
+  const news2 = tile.news2
+    ? `<span class="news2 risk-${tile.news2.risk}">NEWS2 ${tile.news2.score} · ${tile.news2.risk}</span>`
+    : tile.news2_reason ? `<span class="news2 none" title="${escapeHtml(tile.news2_reason)}" data-news2-reason>NEWS2 –` +
+      `<span class="sr-only">: ${escapeHtml(tile.news2_reason)}</span></span>` : "";
   const conditions = tile.conditions.map((c) => escapeHtml(c.label)).join(", ");
   const devices = tile.devices.filter((d) => d.offline || d.low_battery).map((d) =>
     `<li>${escapeHtml(d.kind.replaceAll("_", " "))}: ${[d.offline && "offline", d.low_battery && `battery low (${d.battery} %)`]
@@ -155,8 +158,11 @@ function renderTile(tile) {
 function alertHtml(alert) {
   const tile = tiles.get(alert.patient);
   const name = tile ? tile.name : alert.patient_name;
+  const recovered = alert.state === "open" && alert.recovered_at;
   const state = alert.state === "acknowledged"
-    ? `<span class="state">Acknowledged${alert.acknowledged_by ? ` by ${escapeHtml(alert.acknowledged_by)}` : ""}</span>` : "";
+    ? `<span class="state">Acknowledged${alert.acknowledged_by ? ` by ${escapeHtml(alert.acknowledged_by)}` : ""}</span>`
+    : recovered ? `<span class="state recovered" data-recovered>Recovered, not yet reviewed: ${escapeHtml(alert.recovery)}</span>`
+    : alert.reopened_at ? `<span class="state reopened" data-reopened>Worse since it was acknowledged</span>` : "";
   return `<div class="alert-head"><span class="sev sev-${alert.severity}">${alert.severity.toUpperCase()}</span>` +
     `<button type="button" class="link" data-focus="${alert.patient}">${escapeHtml(name)}</button>` +
     `<span class="age">${ago(alert.opened_at)}</span></div>` +
@@ -181,7 +187,9 @@ function renderQueue() {
   const list = [...alerts.values()].filter((a) => a.state !== "resolved" && tiles.has(a.patient))
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || Date.parse(b.opened_at) - Date.parse(a.opened_at));
   const focused = document.activeElement?.closest?.("[data-alert]")?.dataset.alert;
-  const open = list.filter((a) => a.state === "open");
+  // Active alerts first; those that recovered before anyone saw them wait below, still for a person to review.
+  const open = list.filter((a) => a.state === "open" && !a.recovered_at)
+    .concat(list.filter((a) => a.state === "open" && a.recovered_at));
   const acknowledged = list.filter((a) => a.state === "acknowledged");
   openList.replaceChildren(...open.map(alertItem));
   ackList.replaceChildren(...acknowledged.map(alertItem));
@@ -227,7 +235,8 @@ function applyReading(event) {
   if (seenReadings.size > 50_000) seenReadings.delete(seenReadings.values().next().value);
   const tile = tiles.get(event.patient);
   const info = metricsCatalogue[event.metric];
-  if (!tile || !info || NOT_ON_TILES.has(event.metric)) return;
+  // An implausible value stays off the tile (the server raises "check the patient or the device" instead).
+  if (!tile || !info || NOT_ON_TILES.has(event.metric) || (event.quality && event.quality !== "ok")) return;
   const m = tile.metrics[event.metric] ??= { ...info, value: null, measured_at: null, trend: null, spark: [],
                                              stale_after_hours: 24, bands: [] };
   // The first resume overlaps the census the page was rendered with: what is already shown is not news.

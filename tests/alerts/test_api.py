@@ -112,3 +112,15 @@ def test_patient_detail_news2_is_null_when_a_parameter_is_missing(team, default_
     now = dt.datetime.now(dt.UTC)
     store(patient, [("spo2", 94, now - M)], now=now)
     assert client_of(nurse).get(f"/api/v1/patients/{patient.id}/").json()["news2"] is None
+
+
+def test_a_recovered_alert_is_listed_as_unresolved_until_someone_acts(ward_patient, nurse, client_of, t0):
+    engine.evaluate_readings(reading_ids=store(ward_patient, [("blood_glucose", 48, t0)], now=t0 + M), now=t0 + M)
+    engine.evaluate_readings(reading_ids=store(ward_patient, [("blood_glucose", 85, t0 + 4 * M)], now=t0 + 5 * M),
+                             now=t0 + 5 * M)
+    client = client_of(nurse)
+    [listed] = client.get("/api/v1/alerts/?state=unresolved").json()
+    assert (listed["state"], listed["recovered_at"] is not None) == ("open", True)
+    client.post(f"/api/v1/alerts/{listed['id']}/resolve/", {"note": "patient ate; fine"},
+                content_type="application/json")
+    assert client.get("/api/v1/alerts/?state=unresolved").json() == []

@@ -275,9 +275,44 @@ def test_removal_from_care_team_takes_effect_without_reconnecting(ward_a, settin
         await database_sync_to_async(CareTeamMembership.objects.filter(user=nurse).delete)()
         [event] = await events(comm)
         await database_sync_to_async(store)(patient, value=99)
-        assert await comm.receive_nothing(timeout=0.5) or json.loads(await comm.receive_from())["type"] == "heartbeat"
+        later = await drain(comm, seconds=1.0)
         await comm.disconnect()
         assert (event["type"], event["event"], event["patient"]) == ("patient", "removed", patient.id)
+        assert [e for e in later if e["type"] not in ("heartbeat", "batch")] == []
+
+    run(scenario)
+
+
+async def drain(comm, *, seconds: float) -> list[dict]:
+    """Every event that arrives within `seconds` (batches unpacked), heartbeats included."""
+    import asyncio
+
+    out: list[dict] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        if await comm.receive_nothing(timeout=min(left, 0.1)):
+            continue
+        frame = json.loads(await comm.receive_from())
+        out.extend(frame["events"] if frame["type"] == "batch" else [frame])
+    return out
+
+
+def test_a_patient_moved_to_another_team_stops_streaming_to_the_old_teams_nurse(ward_a, ward_b, settings):
+    settings.LIVE_RECHECK_SECONDS = 0.2
+    _, nurse, patient = ward_a
+    other_team, _, _ = ward_b
+
+    async def scenario():
+        comm = await connected(nurse)
+        await database_sync_to_async(lambda: type(patient).objects.filter(pk=patient.pk).update(
+            care_team=other_team))()
+        [event] = await events(comm)
+        await database_sync_to_async(store)(patient, value=99)
+        later = await drain(comm, seconds=1.0)
+        await comm.disconnect()
+        assert (event["event"], event["patient"]) == ("removed", patient.id)
+        assert [e for e in later if e.get("patient") == patient.id] == []
 
     run(scenario)
 

@@ -94,6 +94,25 @@ def test_a_reading_posted_over_http_raises_the_alert_row_and_the_event_on_a_dash
     assert Reading.objects.get(id=body["id"]).evaluated_at is not None
 
 
+def test_one_spot_check_reading_from_a_home_oximeter_opens_the_alert_and_reaches_the_dashboard(
+        celery_worker, live_server_url, ward):
+    patient, nurse, _ = ward
+    _, token = make_device("pulse_oximeter", patient=patient)
+    client = Client()
+    client.force_login(nurse)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    ws_url = live_server_url.replace("http://", "ws://") + "/ws/dashboard/"
+    with connect(ws_url, additional_headers={"Cookie": cookie, "Origin": live_server_url}) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "hello"
+        status, body, _ = post_reading(live_server_url, token, id="spot-1", metric="spo2", value=84, unit="%",
+                                       measured_at=now_iso())
+        assert status == 201
+        event = next(alert_events(ws))
+    alert = Alert.objects.get(patient=patient)
+    assert (alert.rule.name, alert.severity, alert.reading_ids) == ("SpO2 low", "high", [body["id"]])
+    assert (event["event"], event["id"], event["explanation"]) == ("opened", alert.id, "SpO2 84 %, at or below 88 %")
+
+
 class Process:
     """A child process in its own session, stopped by its id."""
 

@@ -146,6 +146,34 @@ def test_alert_queue_puts_most_severe_then_newest_first_and_leaves_out_resolved(
     assert [a["id"] for a in dashboard.alert_queue(user=nurse)] == [new_high.id, old_high.id, new_medium.id]
 
 
+def test_recovered_alerts_wait_below_the_active_ones(ward):
+    _, nurse, patient = ward
+    recovered_high = make_alert(patient, "high", NOW - dt.timedelta(minutes=1))
+    Alert.objects.filter(pk=recovered_high.pk).update(recovered_at=NOW, recovery="back at 80 /min")
+    active_medium = make_alert(patient, "medium", NOW - dt.timedelta(hours=1))
+    queue = dashboard.alert_queue(user=nurse)
+    assert [a["id"] for a in queue] == [active_medium.id, recovered_high.id]
+    assert (queue[1]["recovered_at"], queue[1]["recovery"]) == ("2026-11-23T12:00:00Z", "back at 80 /min")
+
+
+def test_a_tile_says_why_there_is_no_news2_for_a_pregnant_patient(ward):
+    _, nurse, patient = ward
+    type(patient).objects.filter(pk=patient.pk).update(pregnant=True)
+    for metric, value in [("respiratory_rate", 22), ("spo2", 94), ("systolic_bp", 105), ("heart_rate", 95),
+                          ("body_temperature", 38.4)]:
+        reading(patient, metric, value, NOW - dt.timedelta(minutes=5))
+    tile = tile_of(nurse, patient)
+    assert (tile["news2"], tile["news2_reason"]) == (None, "NEWS2 is not validated in pregnancy")
+
+
+def test_an_implausible_value_is_not_the_tiles_latest(ward):
+    _, nurse, patient = ward
+    reading(patient, "spo2", 96, NOW - dt.timedelta(minutes=10))
+    reading(patient, "spo2", 45, NOW - dt.timedelta(minutes=5))
+    Reading.objects.filter(value=45).update(quality="implausible")
+    assert tile_of(nurse, patient)["metrics"]["spo2"]["value"] == 96
+
+
 def test_alert_queue_never_shows_another_teams_alerts(ward):
     _, nurse, _ = ward
     make_alert(make_patient(make_team("Ward B")), "high", NOW)

@@ -32,7 +32,7 @@ def patient_with_history(live_server_url):
     add_readings(patient, "heart_rate", ((at, 70 + i % 20) for i, at in enumerate(hourly)))
     add_readings(patient, "systolic_bp", ((at, 135) for at in hourly[::12]))
     spikes = add_readings(patient, "diastolic_bp", ((at, 85) for at in hourly[::12]))
-    rule = AlertRule.objects.get(name="Hypertensive crisis (diastolic)", patient=None)
+    rule = AlertRule.objects.get(name="Hypertensive crisis", patient=None)
     Alert.objects.create(patient=patient, rule=rule, metric="diastolic_bp", severity="high", state="open",
                          explanation="Diastolic 85 mmHg (synthetic marker)", reading_ids=[spikes[-1].id],
                          opened_at=now, last_triggered_at=now)
@@ -91,3 +91,50 @@ def test_zooming_in_fetches_the_readings_of_the_visible_range(page, patient_with
         return Plotly.relayout(div, {'xaxis.range[0]': from, 'xaxis.range[1]': to});
     }""")
     page.wait_for_function("document.querySelector('[data-chart=\"heart_rate\"]').dataset.rawCount === '24'")
+
+
+STATES = {
+    "open": {},
+    "acknowledged": {"state": "acknowledged"},
+    "recovered": {"recovered_at": True, "recovery": "systolic blood pressure back at or above 95 mmHg"},
+    "reopened": {"reopened_at": True},
+    "resolved by a nurse": {"state": "resolved", "resolved_by": True, "resolution": "rechecked"},
+    "resolved itself": {"state": "resolved", "resolution": "Resolved automatically: back at or above 95 mmHg"},
+}
+
+
+@pytest.fixture
+def patients_in_every_alert_state(live_server_url):
+    install_default_rules(AlertRule)
+    team = make_team("Ward S")
+    make_user("physician1", role="physician", team=team)
+    nurse = make_user("nurse-s", role="nurse", team=team)
+    rule = AlertRule.objects.get(name="Systolic BP low", patient=None)
+    now = dt.datetime.now(dt.UTC)
+    out = {}
+    for label, fields in STATES.items():
+        patient = make_patient(team, family_name=f"State{len(out)}")
+        values = {key: (now if value is True and key.endswith("_at") else nurse if value is True else value)
+                  for key, value in fields.items()}
+        if values.get("state") in ("acknowledged", "resolved"):
+            values.update(acknowledged_at=now, acknowledged_by=nurse if "resolved_by" in values else None)
+        if values.get("state") == "resolved":
+            values["resolved_at"] = now
+        out[label] = (patient, Alert.objects.create(
+            patient=patient, rule=rule, metric="systolic_bp", severity="high", explanation="Systolic 84 mmHg",
+            opened_at=now, last_triggered_at=now, **values))
+    return out
+
+
+@pytest.mark.parametrize("label", list(STATES))
+def test_the_page_opens_whatever_state_the_patients_alert_is_in(page, patients_in_every_alert_state, label):
+    patient, alert = patients_in_every_alert_state[label]
+    browser_login(page, "physician1")
+    response = page.goto(f"/patients/{patient.id}/")
+    assert response.status == 200
+    row = page.locator(f'#alerts tr[data-alert="{alert.id}"]')
+    expected = {"recovered": "recovered, not yet reviewed", "resolved itself": "resolved",
+                "resolved by a nurse": "resolved", "reopened": "open"}.get(label, label)
+    assert row.locator("td").nth(3).inner_text() == expected
+    if label == "resolved itself":
+        assert "automatically" in row.inner_text()
