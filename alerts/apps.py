@@ -6,4 +6,12 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         # connect the readings_stored receivers: the live push and the alert engine
+        from django.db.models.signals import post_delete, post_save
+
         from alerts import live, receivers  # noqa: F401
+        from alerts.models import AlertRule
+        from alerts.selectors import forget_rules
+
+        # this process sees its own rule changes at once; other processes within RULES_RECHECK_SECONDS
+        post_save.connect(forget_rules, sender=AlertRule, dispatch_uid="alerts.forget_rules.save")
+        post_delete.connect(forget_rules, sender=AlertRule, dispatch_uid="alerts.forget_rules.delete")

@@ -9,6 +9,8 @@ readings are judged one by one; `for_minutes` applies to continuous streams only
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from devices.metrics import LOW_BATTERY_PERCENT
 
 NHS_OXIMETRY = "NHS England, pulse oximetry at home and virtual wards: 92 % or less needs urgent review"
@@ -126,14 +128,18 @@ def install_default_rules(rule_model) -> int:
         row = next((r for name in names for r in existing if r.name == name), None)
         values = dict(name=spec["name"], kind=spec["kind"], metric=spec["metric"], severity=spec["severity"],
                       params=spec["params"], source=spec["source"], enabled=True,
-                      scope="condition" if spec["condition"] else "everyone", condition=spec["condition"])
+                      scope="condition" if spec["condition"] else "everyone", condition=spec["condition"],
+                      updated_at=timezone.now())
+        # an old name beside the current one is a stale copy: switched off
         stale = [r.pk for r in existing if row is not None and r.pk != row.pk]
-        rule_model.objects.filter(pk__in=stale).update(enabled=False)  # an old name beside the current one
+        rule_model.objects.filter(pk__in=stale).update(enabled=False, updated_at=timezone.now())
         if row is None:
             rule_model.objects.create(**values)
         else:
             rule_model.objects.filter(pk=row.pk).update(**values)
             # a patient's override keeps its own values but follows the kind and metric it overrides
-            rule_model.objects.filter(overrides=row).update(kind=spec["kind"], metric=spec["metric"])
-    rule_model.objects.filter(patient=None, name__in=RETIRED_RULES).update(enabled=False)
+            rule_model.objects.filter(overrides=row).update(kind=spec["kind"], metric=spec["metric"],
+                                                            updated_at=timezone.now())
+    rule_model.objects.filter(patient=None, name__in=RETIRED_RULES).update(enabled=False,
+                                                                           updated_at=timezone.now())
     return len(DEFAULT_RULES)

@@ -22,7 +22,14 @@ from alerts import services
 from alerts.kinds import KINDS, READING_KINDS, device_health, medication_adherence, missing_data
 from alerts.kinds.base import Recovery, Trigger
 from alerts.models import Alert, AlertRule
-from alerts.selectors import active_rules, candidate_rules, facts_for, matched_doses, rules_for_patient
+from alerts.selectors import (
+    active_rules,
+    candidate_rules,
+    facts_for,
+    matched_doses,
+    patient_for_evaluation,
+    rules_for_patient,
+)
 from devices import readings
 from devices.models import DeviceAssignment
 from patients.doses import Dose
@@ -71,8 +78,9 @@ def _recover(summary: Summary, alert: Alert, recovery: Recovery, now: dt.datetim
 # --- readings ------------------------------------------------------------------------------------
 
 def evaluate_readings(*, reading_ids: Iterable[int], now: dt.datetime | None = None,
-                      candidates: list[AlertRule] | None = None) -> Summary:
+                      candidates: list[AlertRule] | None = None, patient_id: int | None = None) -> Summary:
     """Run every rule in force over these readings (those not evaluated yet) and mark them evaluated.
+    `patient_id`, when the caller knows all are one patient's (one ingest call), saves looking them up.
 
     Evaluating the same readings twice changes nothing: the second time finds them evaluated.
     """
@@ -82,8 +90,10 @@ def evaluate_readings(*, reading_ids: Iterable[int], now: dt.datetime | None = N
     if not ids:
         return summary
     by_patient: dict[int, list[int]] = defaultdict(list)
-    for reading_id, patient_id in readings.unevaluated(reading_ids=ids):
-        by_patient[patient_id].append(reading_id)
+    if patient_id is not None:
+        by_patient[patient_id] = ids
+    for reading_id, owner in ([] if patient_id is not None else readings.unevaluated(reading_ids=ids)):
+        by_patient[owner].append(reading_id)
     if not by_patient:
         return summary
     if candidates is None:
@@ -99,22 +109,21 @@ def evaluate_patient_readings(*, patient_id: int, reading_ids: list[int], now: d
     summary = Summary()
     with transaction.atomic():
         services.lock_patient(patient_id)
-        new = readings.lock_unevaluated(patient_id=patient_id, reading_ids=reading_ids)
+        new = readings.claim_unevaluated(patient_id=patient_id, reading_ids=reading_ids, at=now)
         if not new:
             return summary  # another worker got here first
         summary.readings = len(new)
         summary.patients.add(patient_id)
-        patient = Patient.objects.select_related("plan").get(pk=patient_id)
+        patient, unresolved = patient_for_evaluation(patient_id)
         if patient.status in JUDGED_STATUSES:
             if candidates is None:
                 candidates = candidate_rules([patient_id], kinds=READING_KINDS)
-            _evaluate(patient, new, now=now, candidates=candidates, summary=summary)
-        readings.mark_evaluated(reading_ids=[row[0] for row in new], at=now)
+            _evaluate(patient, new, unresolved, now=now, candidates=candidates, summary=summary)
     return summary
 
 
-def _evaluate(patient: Patient, new: list[tuple[int, str, dt.datetime]], *, now: dt.datetime,
-              candidates: list[AlertRule], summary: Summary) -> None:
+def _evaluate(patient: Patient, new: list[tuple[int, str, dt.datetime]], unresolved: dict[int, Alert], *,
+              now: dt.datetime, candidates: list[AlertRule], summary: Summary) -> None:
     facts = facts_for(patient, today=now.astimezone(patient.tz).date())
     rules = [r for r in active_rules(rules_for_patient(candidates, patient=patient)) if r.kind in READING_KINDS]
     new_ids = {row[0] for row in new}
@@ -124,8 +133,6 @@ def _evaluate(patient: Patient, new: list[tuple[int, str, dt.datetime]], *, now:
     touched = [(rule, KINDS[rule.kind]) for rule in rules if KINDS[rule.kind].metrics(rule) & earliest.keys()]
     if not touched:
         return
-    unresolved = {a.rule_id: a for a in Alert.objects.select_for_update().filter(patient=patient)
-                  .exclude(state=Alert.State.RESOLVED)}
 
     # one query for every metric, each reaching back as far as the greediest rule on it needs
     since: dict[str, dt.datetime] = {}
@@ -155,7 +162,7 @@ def _evaluate(patient: Patient, new: list[tuple[int, str, dt.datetime]], *, now:
             recovery = kind.recover(rule, series, facts, after=current.last_reading_at or current.opened_at,
                                     metric=current.metric)
             if recovery is not None:
-                _recover(summary, current, recovery, now)
+                _recover(summary, services.locked_alert(current.pk), recovery, now)
 
 
 def sweep_unevaluated(*, now: dt.datetime | None = None, min_age: dt.timedelta = SWEEP_MIN_AGE) -> Summary:

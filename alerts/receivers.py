@@ -21,6 +21,7 @@ def enqueue_evaluation(sender, readings: list[StoredReading], **kwargs) -> None:
     from alerts.tasks import evaluate_readings
 
     try:
-        evaluate_readings.apply_async(args=[[r.id for r in readings]], retry=False)
+        evaluate_readings.apply_async(args=[[r.id for r in readings]], kwargs={"patient_id": readings[0].patient_id},
+                                      retry=False)
     except Exception as exc:
         log.warning("alert evaluation of %d readings not queued (the sweep will catch up): %r", len(readings), exc)

@@ -149,6 +149,10 @@ def apply_recovery(*, alert: Alert, recovery: Recovery, now: dt.datetime) -> Ale
     return alert
 
 
+def locked_alert(alert_id: int) -> Alert:
+    return Alert.objects.select_for_update().select_related("patient").get(pk=alert_id)
+
+
 def _locked(alert: Alert) -> Alert:
     return Alert.objects.select_for_update().select_related("patient", "rule").get(pk=alert.pk)
 

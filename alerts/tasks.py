@@ -14,9 +14,9 @@ from alerts import engine, services
 
 
 @shared_task(name="alerts.evaluate_readings", acks_late=True)
-def evaluate_readings(reading_ids: list[int]) -> int:
+def evaluate_readings(reading_ids: list[int], patient_id: int | None = None) -> int:
     """One task per ingest call: every applicable rule over its readings. Returns how many were evaluated."""
-    return engine.evaluate_readings(reading_ids=reading_ids).readings
+    return engine.evaluate_readings(reading_ids=reading_ids, patient_id=patient_id).readings
 
 
 @shared_task(name="alerts.sweep_unevaluated", acks_late=True)

@@ -159,7 +159,7 @@ def baseline(patients: list[int], now: dt.datetime) -> float:
         readings_stored.sender_receivers_cache.clear()
     started = time.perf_counter()
     for outcome in calls:
-        engine.evaluate_readings(reading_ids=[r.id for r in outcome.stored])
+        engine.evaluate_readings(reading_ids=[r.id for r in outcome.stored], patient_id=outcome.stored[0].patient_id)
     elapsed = time.perf_counter() - started
     return len(calls) * PER_CALL / elapsed
 

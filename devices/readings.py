@@ -62,17 +62,17 @@ def unevaluated(*, reading_ids: Iterable[int]) -> list[tuple[int, int]]:
         return cursor.fetchall()
 
 
-def lock_unevaluated(*, patient_id: int, reading_ids: Sequence[int]) -> list[tuple[int, str, dt.datetime]]:
-    """(id, metric, measured_at) of this patient's readings not evaluated yet, locked for this transaction."""
+def claim_unevaluated(*, patient_id: int, reading_ids: Sequence[int], at: dt.datetime
+                      ) -> list[tuple[int, str, dt.datetime]]:
+    """Mark this patient's readings not evaluated yet as evaluated `at`, and return (id, metric, measured_at) of
+    those. One statement: its row locks make a second worker wait and then find nothing left, and a rollback
+    (a worker killed mid-evaluation) leaves them unevaluated for the sweep. Call inside the evaluation's
+    transaction."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, metric, measured_at FROM devices_reading WHERE id = ANY(%s) AND patient_id = %s "
-                       "AND evaluated_at IS NULL FOR UPDATE", [list(reading_ids), patient_id])
+        cursor.execute("UPDATE devices_reading SET evaluated_at = %s WHERE id = ANY(%s) AND patient_id = %s "
+                       "AND evaluated_at IS NULL RETURNING id, metric, measured_at",
+                       [at, list(reading_ids), patient_id])
         return cursor.fetchall()
-
-
-def mark_evaluated(*, reading_ids: Sequence[int], at: dt.datetime) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE devices_reading SET evaluated_at = %s WHERE id = ANY(%s)", [at, list(reading_ids)])
 
 
 def oldest_unevaluated(*, received_before: dt.datetime, limit: int) -> list[int]:

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from devices import services
 from devices.csv_import import import_devices
 from devices.forms import EnrolForm, ImportForm, InventoryFilterForm, RegisterDeviceForm, RetireForm
-from devices.models import Device
 from devices.metrics import DEVICE_KIND_CATALOGUE, LOW_BATTERY_PERCENT
+from devices.models import Device
 from devices.selectors import (
     active_credential,
     current_patient,

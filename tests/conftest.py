@@ -23,6 +23,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rules():
+    """The engine keeps the rules per process; a rolled-back test must not leave its rules to the next one."""
+    from alerts.selectors import forget_rules
+
+    forget_rules()
+
+
 @pytest.fixture
 def default_rules(db):
     """The default rule sets, installed by the test itself: a transactional test elsewhere may have flushed the

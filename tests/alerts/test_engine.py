@@ -223,7 +223,7 @@ def test_a_milder_repeat_leaves_an_acknowledged_alert_acknowledged(ward_patient,
     assert Alert.objects.get().state == "acknowledged"
 
 
-# --- recovery waits for a person ----------------------------------------------------------------------------------------
+# --- recovery waits for a person --------------------------------------------------------------------------------------
 
 def test_glucose_48_then_85_four_minutes_later_stays_in_the_queue_as_recovered(ward_patient, t0):
     evaluate(store(ward_patient, [("blood_glucose", 48, t0)], now=t0 + M), t0 + M)
@@ -274,7 +274,7 @@ def test_a_person_reviews_a_recovered_alert_by_resolving_it(ward_patient, nurse,
     assert (alert.state, alert.resolved_by) == ("resolved", nurse)
 
 
-# --- implausible readings ------------------------------------------------------------------------------------------------
+# --- implausible readings ---------------------------------------------------------------------------------------------
 
 def test_an_implausible_spo2_is_stored_flagged_kept_out_of_bands_and_raises_a_check_alert(ward_patient, t0):
     ids = store(ward_patient, [("spo2", 45, t0)], now=t0 + M)
@@ -285,7 +285,7 @@ def test_an_implausible_spo2_is_stored_flagged_kept_out_of_bands_and_raises_a_ch
     assert alert.explanation.endswith("check the patient or the device")
 
 
-# --- NEWS2 ---------------------------------------------------------------------------------------------------------------
+# --- NEWS2 ------------------------------------------------------------------------------------------------------------
 
 def test_news2_of_6_opens_an_urgent_medium_alert_listing_the_scoring_parameters(ward_patient, t0):
     evaluate(news2_readings(ward_patient, t0, rr=22, spo2=94, sbp=105, pulse=95, temp=38.4), t0 + M)
@@ -374,7 +374,7 @@ def test_heart_failure_weight_gain_in_a_day_opens_a_medium_alert(team, default_r
     assert alert.explanation.startswith("Body weight up 1.0 kg in 1 day (80.0 kg to 81.0 kg)")
 
 
-# --- concurrency ----------------------------------------------------------------------------------------------------------
+# --- concurrency ------------------------------------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_evaluating_the_same_patient_at_once_make_one_alert_with_every_reading(team, t0):

@@ -73,9 +73,9 @@ def test_trailing_missed_counts_decided_doses_only():
     assert doses.trailing_missed(result) == 1
 
 
-def pdc(schedules, events, *, starts_on, now=at(22, 12)):
+def pdc(schedules, events, *, starts_on, now=None):
     due = doses.scheduled_doses(schedules=schedules, tz=UTC, first_day=TODAY - dt.timedelta(days=30), last_day=TODAY)
-    doses.match_doses(due, events, now=now)
+    doses.match_doses(due, events, now=now or at(22, 12))
     return doses.proportion_of_days_covered(due, tz=UTC, today=TODAY, schedules_start=starts_on)
 
 

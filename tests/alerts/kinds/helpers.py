@@ -28,13 +28,16 @@ def points(*pairs, kind=None, start=T0):
     return [Point(next(_ids), start + m * M, v, kind) for m, v in pairs]
 
 
-def evaluate(r: AlertRule, series: dict, new=None, facts: PatientFacts = PatientFacts()):
+NO_FACTS = PatientFacts()
+
+
+def evaluate(r: AlertRule, series: dict, new=None, facts: PatientFacts = NO_FACTS):
     """Judge `series` ({metric: points}) with every point new unless `new` says which."""
     ordered = {m: sorted(pts, key=lambda p: (p.measured_at, p.id)) for m, pts in series.items()}
     new_ids = {p.id for pts in ordered.values() for p in pts} if new is None else {p.id for p in new}
     return KINDS[r.kind].evaluate(r, ordered, new_ids, facts)
 
 
-def recover(r: AlertRule, series: dict, *, after, facts: PatientFacts = PatientFacts(), metric=""):
+def recover(r: AlertRule, series: dict, *, after, facts: PatientFacts = NO_FACTS, metric=""):
     ordered = {m: sorted(pts, key=lambda p: (p.measured_at, p.id)) for m, pts in series.items()}
     return KINDS[r.kind].recover(r, ordered, facts, after=after, metric=metric or r.metric)

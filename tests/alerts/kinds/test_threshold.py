@@ -5,7 +5,7 @@ the one half-up rounding, and the way back."""
 import pytest
 
 from alerts.kinds.base import PatientFacts
-from tests.alerts.kinds.helpers import T0, M, default, evaluate, points, recover, rule
+from tests.alerts.kinds.helpers import NO_FACTS, T0, M, default, evaluate, points, recover, rule
 
 SPO2 = default("SpO2 low")
 SPO2_SCALE_2 = default("SpO2 out of target (scale 2, target 88-92 %)")
@@ -21,7 +21,7 @@ SCALE_2 = PatientFacts(spo2_scale=2)
 SCALE_2_ON_OXYGEN = PatientFacts(spo2_scale=2, on_oxygen=True)
 
 
-def spot(r, metric, value, facts=PatientFacts(), kind="pulse_oximeter"):
+def spot(r, metric, value, facts=NO_FACTS, kind="pulse_oximeter"):
     """The severity one spot-check reading raises, or None."""
     trigger = evaluate(r, {metric: points((0, value), kind=kind)}, facts=facts)
     return trigger and trigger.severity
@@ -132,7 +132,8 @@ def test_one_fast_heart_rate_on_a_monitor_does_not_page_for_the_15_minute_band()
 def test_a_heart_rate_of_115_for_15_minutes_on_a_monitor_is_medium():
     trigger = evaluate(HEART, stream(*[(m, 115) for m in range(0, 16, 3)]))
     assert trigger.severity == "medium"
-    assert trigger.explanation == "Heart rate 115 /min for 15 min, at or above 111 /min for at least 15 min (6 readings)"
+    assert trigger.explanation == ("Heart rate 115 /min for 15 min, at or above 111 /min for at least 15 min "
+                                   "(6 readings)")
 
 
 def test_just_under_15_minutes_on_a_monitor_does_not_fire():
