@@ -16,22 +16,22 @@ $(STAMP): requirements.txt
 
 # Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; demo data on the first run.
 run: $(STAMP)
-	RPM_ENV=$${RPM_ENV:-development} exec $(PY) -m rpm.launch
+	RPM_ENV=$${RPM_ENV:-development} exec $(PY) -m config.launch
 
 # pytest's own exit code is kept in var/test-exit-code (make itself answers 2 for any failure); .ci/run uses it.
 test: $(STAMP)
 	@mkdir -p var && rm -f var/test-exit-code
-	RPM_ENV=development $(PY) -m rpm.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS) || \
+	RPM_ENV=development $(PY) -m config.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS) || \
 		{ code=$$?; echo $$code > var/test-exit-code; exit $$code; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
-	$(PY) -m rpm.embedded exec -- $(PY) bench/ingest.py
+	$(PY) -m config.embedded exec -- $(PY) bench/ingest.py
 
 stop: $(STAMP)
-	$(PY) -m rpm.embedded stop
+	$(PY) -m config.embedded stop
 
 clean: stop
 	rm -rf var $(VENV)

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from rpm.ports import free_port, wait_for_port  # noqa: F401  (re-exported to tests)
+from config.ports import free_port, wait_for_port  # noqa: F401  (re-exported to tests)
 from tests.builders import PASSWORD, make_device, make_patient, make_team, make_user
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
@@ -69,7 +69,7 @@ def celery_worker(transactional_db):
     """
     from celery.contrib.testing.worker import start_worker
 
-    from rpm.celery import app
+    from config.celery import app
 
     app.control.purge()
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
@@ -97,7 +97,7 @@ def _daphne(django_db_setup, django_db_blocker):
     (BASE_DIR / "var").mkdir(exist_ok=True)
     log = open(BASE_DIR / "var" / f"test-daphne-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "rpm.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

@@ -2,7 +2,7 @@
 
 Safe production defaults (DEBUG off, SECRET_KEY required) unless DEBUG is set.
 With DATABASE_URL / REDIS_URL unset, the embedded PostgreSQL and Redis under
-var/ are started on demand (rpm.embedded).
+var/ are started on demand (config.embedded).
 """
 
 import os
@@ -26,7 +26,7 @@ def envlist(name: str, default: str = "") -> list[str]:
 
 
 if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-    from rpm import embedded
+    from config import embedded
 
     os.environ.update(embedded.ensure_started())
     _EMBEDDED = True
@@ -77,8 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "rpm.urls"
-ASGI_APPLICATION = "rpm.asgi.application"
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {

@@ -1,4 +1,4 @@
-"""rpm.embedded: a real PostgreSQL and Redis under var/ for a machine that has neither."""
+"""config.embedded: a real PostgreSQL and Redis under var/ for a machine that has neither."""
 
 import os
 import shutil
@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import redis
 
-from rpm.ports import free_port, port_open
+from config.ports import free_port, port_open
 from tests.conftest import BASE_DIR
 
 
@@ -30,12 +30,12 @@ def _embedded_var():
 def embedded_env(_embedded_var):
     """Each test starts with both services stopped and leaves them stopped."""
     yield _embedded_var
-    subprocess.run([sys.executable, "-m", "rpm.embedded", "stop"], cwd=BASE_DIR, env=_embedded_var,
+    subprocess.run([sys.executable, "-m", "config.embedded", "stop"], cwd=BASE_DIR, env=_embedded_var,
                    capture_output=True)
 
 
 def embedded(env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rpm.embedded", *args], cwd=BASE_DIR, env=env,
+    return subprocess.run([sys.executable, "-m", "config.embedded", *args], cwd=BASE_DIR, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -6,7 +6,7 @@ simulator under honcho (see Procfile), printing the URL and the demo logins. Ctr
 then the embedded services this run started.
 
 Environment: PORT (default 8000), BIND (default 127.0.0.1), DEMO_PASSWORD (default: generated once and kept in
-var/demo/password), plus everything rpm.settings reads.
+var/demo/password), plus everything config.settings reads.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from rpm import embedded
+from config import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PROCFILE = BASE_DIR / "Procfile"
@@ -75,7 +75,7 @@ def _prepare(*, demo: bool) -> str | None:
     """Migrate, collect static files and (first run only) seed the demo. Returns the demo password."""
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rpm.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     from django.core.management import call_command
     from django.db import connections

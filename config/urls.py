@@ -4,8 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from config import views
 from devices.device_api import post_readings
-from rpm import views
 
 api_v1 = [
     path("readings/", post_readings, name="device-readings"),

@@ -6,9 +6,9 @@ processes under var/, on loopback TCP ports, so every process of the system
 (web, worker, beat, simulator, tests) connects the same way it would in
 production.
 
-    python -m rpm.embedded start        # start both if needed, print the URLs
-    python -m rpm.embedded stop         # stop both
-    python -m rpm.embedded exec -- CMD  # start, run CMD with the URLs set, stop what it started
+    python -m config.embedded start        # start both if needed, print the URLs
+    python -m config.embedded stop         # stop both
+    python -m config.embedded exec -- CMD  # start, run CMD with the URLs set, stop what it started
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from rpm.ports import port_open
+from config.ports import port_open
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("RPM_VAR_DIR", BASE_DIR / "var"))
@@ -218,7 +218,7 @@ def main(argv: list[str]) -> int:
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
     if not cmd or not shutil.which(cmd[0]) and not Path(cmd[0]).exists():
-        print("usage: python -m rpm.embedded exec -- COMMAND [ARGS...]", file=sys.stderr)
+        print("usage: python -m config.embedded exec -- COMMAND [ARGS...]", file=sys.stderr)
         return 2
     return _exec(cmd)
 
