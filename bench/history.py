@@ -50,7 +50,7 @@ def ensure_services() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         from config import embedded
 
-        os.environ.update(embedded.ensure_started())
+        embedded.start_missing()
 
 
 def recreate_database() -> None:

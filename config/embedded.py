@@ -6,6 +6,11 @@ processes under var/, on loopback TCP ports, so every process of the system
 (web, worker, beat, simulator, tests) connects the same way it would in
 production.
 
+Importing this module (or the settings, which read the URLs from it) starts
+nothing. The entry points start the services through `start_missing()`: the
+launcher behind `make run`, `exec` below (behind `make test` and `make bench`)
+and `manage.py` in development.
+
     python -m config.embedded start        # start both if needed, print the URLs
     python -m config.embedded stop         # stop both
     python -m config.embedded exec -- CMD  # start, run CMD with the URLs set, stop what it started
@@ -19,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -160,27 +166,10 @@ def stop_redis() -> None:
     pidfile.unlink(missing_ok=True)
 
 
-def ensure_started() -> dict[str, str]:
-    """Start whatever is needed and return the environment that points at it."""
-    env = {}
-    with _lock():
-        if not os.environ.get("DATABASE_URL"):
-            start_postgres()
-            env["DATABASE_URL"] = postgres_url()
-        if not os.environ.get("REDIS_URL"):
-            start_redis()
-            env["REDIS_URL"] = redis_url()
-    return env
-
-
-def stop_all() -> None:
-    with _lock():
-        stop_redis()
-        stop_postgres()
-
-
-def _exec(cmd: list[str]) -> int:
-    """Run cmd against the embedded services, stopping afterwards the ones this call started."""
+def start_missing() -> list[Callable[[], None]]:
+    """Start the embedded service of each of DATABASE_URL / REDIS_URL that is unset and put its URL in
+    os.environ (child processes inherit it). Returns the stop functions of the services this call started;
+    one that was already running (another run's) is used but not owned."""
     started = []
     with _lock():
         if not os.environ.get("DATABASE_URL"):
@@ -191,6 +180,25 @@ def _exec(cmd: list[str]) -> int:
             if start_redis():
                 started.append(stop_redis)
             os.environ["REDIS_URL"] = redis_url()
+    return started
+
+
+def stop(started: list[Callable[[], None]]) -> None:
+    """Stop the services that start_missing() returned."""
+    with _lock():
+        for stop_service in started:
+            stop_service()
+
+
+def stop_all() -> None:
+    with _lock():
+        stop_redis()
+        stop_postgres()
+
+
+def _exec(cmd: list[str]) -> int:
+    """Run cmd against the embedded services, stopping afterwards the ones this call started."""
+    started = start_missing()
     if started or os.environ["DATABASE_URL"] == postgres_url():
         os.environ.setdefault("RPM_ENV", "development")
     try:
@@ -198,9 +206,7 @@ def _exec(cmd: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        with _lock():
-            for stop in started:
-                stop()
+        stop(started)
 
 
 def main(argv: list[str]) -> int:
@@ -208,8 +214,10 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     if argv[0] == "start":
-        for key, value in ensure_started().items():
-            print(f"{key}={value}")
+        unset = [key for key in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(key)]
+        start_missing()
+        for key in unset:
+            print(f"{key}={os.environ[key]}")
         return 0
     if argv[0] == "stop":
         stop_all()

@@ -48,27 +48,16 @@ def _port_free(bind: str, port: int) -> bool:
 
 def _start_services() -> list:
     """Embedded services for the URLs that are unset; returns the stop functions of those this run started."""
-    started = []
-    with embedded._lock():
-        if not os.environ.get("DATABASE_URL"):
-            print("Starting the embedded PostgreSQL under", embedded.VAR / "postgres", flush=True)
-            if embedded.start_postgres():
-                started.append(embedded.stop_postgres)
-            os.environ["DATABASE_URL"] = embedded.postgres_url()
-        if not os.environ.get("REDIS_URL"):
-            if embedded.start_redis():
-                started.append(embedded.stop_redis)
-            os.environ["REDIS_URL"] = embedded.redis_url()
-    return started
+    if not os.environ.get("DATABASE_URL"):
+        print("Starting the embedded PostgreSQL under", embedded.VAR / "postgres", flush=True)
+    return embedded.start_missing()
 
 
 def _stop_services(started: list) -> None:
     if not started:
         return
     print("Stopping the embedded services this run started.", flush=True)
-    with embedded._lock():
-        for stop in started:
-            stop()
+    embedded.stop(started)
 
 
 def _prepare(*, demo: bool) -> str | None:

@@ -1,14 +1,17 @@
-"""Settings, all read from the environment.
+"""Settings, all read from the environment, with no side effects.
 
 Safe production defaults (DEBUG off, SECRET_KEY required) unless DEBUG is set.
-With DATABASE_URL / REDIS_URL unset, the embedded PostgreSQL and Redis under
-var/ are started on demand (config.embedded).
+With DATABASE_URL / REDIS_URL unset, they point at the embedded PostgreSQL and
+Redis under var/ (config.embedded); importing them starts nothing, the entry
+points do (`make run`, `make test`, `manage.py` in development).
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+
+from config import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,15 +28,9 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-    from config import embedded
-
-    os.environ.update(embedded.ensure_started())
-    _EMBEDDED = True
-else:
-    _EMBEDDED = False
-DATABASE_URL = os.environ["DATABASE_URL"]
-REDIS_URL = os.environ["REDIS_URL"]
+_EMBEDDED = not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL")
+DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.postgres_url()
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url()
 
 DEBUG = envbool("DEBUG", False)
 # Embedded services mean a laptop, a demo or a test run: development. Configured services

@@ -1,4 +1,5 @@
-"""config.embedded: a real PostgreSQL and Redis under var/ for a machine that has neither."""
+"""config.embedded: a real PostgreSQL and Redis under var/ for a machine that has neither, started by the
+entry points and never by importing the settings."""
 
 import os
 import shutil
@@ -74,3 +75,34 @@ def test_exec_leaves_services_it_did_not_start_running(embedded_env):
     embedded(embedded_env, "exec", "--", sys.executable, "-c", "pass")
     assert port_open(int(embedded_env["EMBEDDED_PG_PORT"]))
     assert port_open(int(embedded_env["EMBEDDED_REDIS_PORT"]))
+
+
+def test_importing_the_settings_starts_nothing_and_points_at_the_embedded_ports(embedded_env):
+    probe = ("import django; django.setup(); from django.conf import settings; "
+             "print(settings.DATABASES['default']['PORT'], settings.REDIS_URL)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=BASE_DIR, capture_output=True, text=True, timeout=60,
+                         env={**embedded_env, "DJANGO_SETTINGS_MODULE": "config.settings"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [embedded_env["EMBEDDED_PG_PORT"],
+                                  f"redis://127.0.0.1:{embedded_env['EMBEDDED_REDIS_PORT']}/0"]
+    assert not port_open(int(embedded_env["EMBEDDED_PG_PORT"]))
+    assert not port_open(int(embedded_env["EMBEDDED_REDIS_PORT"]))
+
+
+def manage(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_manage_py_on_a_machine_with_nothing_set_starts_the_services_and_connects(embedded_env):
+    probe = "from django.db import connection; connection.ensure_connection(); print('connected')"
+    out = manage(embedded_env, "shell", "-c", probe)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "connected"
+    assert port_open(int(embedded_env["EMBEDDED_REDIS_PORT"]))
+
+
+def test_manage_py_in_production_starts_nothing(embedded_env):
+    manage({**embedded_env, "RPM_ENV": "production", "SECRET_KEY": "x" * 50}, "check")
+    assert not port_open(int(embedded_env["EMBEDDED_PG_PORT"]))
+    assert not port_open(int(embedded_env["EMBEDDED_REDIS_PORT"]))
