@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "patients",
     "devices",
     "alerts",
+    "staff",
 ]
 
 MIDDLEWARE = [

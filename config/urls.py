@@ -12,7 +12,7 @@ api_v1 = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include("patients.api_urls")),
     path("", include("devices.api_urls")),
-    path("", include("rpm.staff_api_urls")),
+    path("", include("staff.api_urls")),
     path("", include("alerts.api_urls")),
 ]
 
@@ -27,6 +27,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("patients.urls")),
     path("", include("devices.urls")),
-    path("", include("rpm.staff_urls")),
+    path("", include("staff.urls")),
     path("", include("alerts.urls")),
 ]

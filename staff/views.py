@@ -1,4 +1,4 @@
-"""Admin pages for staff users and care teams. Writes are rpm.staff services."""
+"""Admin pages for staff users and care teams. Writes are staff.services."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from patients.models import CareTeam
-from rpm import staff
 from rpm.roles import ROLES, admin_required
+from staff import services
 
 
 class StaffForm(forms.Form):
@@ -33,13 +33,13 @@ class MemberForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = staff.clinicians()
+        self.fields["user"].queryset = services.clinicians()
 
 
 def _users_page(request: HttpRequest, form: StaffForm, status: int = 200) -> HttpResponse:
-    users = list(staff.staff_users())
+    users = list(services.staff_users())
     for user in users:
-        user.role = staff.role_of(user)
+        user.role = services.role_of(user)
     return render(request, "staff/users.html", {"form": form, "users": users}, status=status)
 
 
@@ -48,8 +48,8 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = staff.create_staff_user(**form.cleaned_data, by=request.user)
-        except staff.StaffError as exc:
+            user = services.create_staff_user(**form.cleaned_data, by=request.user)
+        except services.StaffError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, f"Created {user.username} ({form.cleaned_data['role']}).")
@@ -62,8 +62,8 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
     try:
-        staff.deactivate_user(user=user, by=request.user)
-    except staff.StaffError as exc:
+        services.deactivate_user(user=user, by=request.user)
+    except services.StaffError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Deactivated {user.username}; their sessions and API tokens no longer work.")
@@ -74,7 +74,7 @@ def deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 @admin_required
 def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
-    staff.reactivate_user(user=user, by=request.user)
+    services.reactivate_user(user=user, by=request.user)
     messages.success(request, f"Reactivated {user.username}.")
     return redirect("staff-list")
 
@@ -84,14 +84,14 @@ def care_team_list(request: HttpRequest) -> HttpResponse:
     form = CareTeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            team = staff.create_care_team(name=form.cleaned_data["name"], by=request.user)
-        except staff.StaffError as exc:
+            team = services.create_care_team(name=form.cleaned_data["name"], by=request.user)
+        except services.StaffError as exc:
             form.add_error("name", str(exc))
         else:
             messages.success(request, f"Created care team {team.name}.")
             return redirect("care-team-list")
     return render(request, "staff/care_teams.html",
-                  {"form": form, "teams": staff.care_teams_with_members(), "member_form": MemberForm()},
+                  {"form": form, "teams": services.care_teams_with_members(), "member_form": MemberForm()},
                   status=400 if form.errors else 200)
 
 
@@ -105,8 +105,8 @@ def add_member(request: HttpRequest, team_id: int) -> HttpResponse:
         return redirect("care-team-list")
     user = form.cleaned_data["user"]
     try:
-        staff.add_to_care_team(user=user, care_team=team, by=request.user)
-    except staff.StaffError as exc:
+        services.add_to_care_team(user=user, care_team=team, by=request.user)
+    except services.StaffError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{user.username} is on {team.name}.")
@@ -118,6 +118,6 @@ def add_member(request: HttpRequest, team_id: int) -> HttpResponse:
 def remove_member(request: HttpRequest, team_id: int, user_id: int) -> HttpResponse:
     team = get_object_or_404(CareTeam, pk=team_id)
     user = get_object_or_404(User, pk=user_id)
-    staff.remove_from_care_team(user=user, care_team=team, by=request.user)
+    services.remove_from_care_team(user=user, care_team=team, by=request.user)
     messages.success(request, f"{user.username} is no longer on {team.name}.")
     return redirect("care-team-list")

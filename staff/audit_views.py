@@ -7,9 +7,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from rpm.audit_log import audit_events, known_verbs
 from rpm.models import AuditEvent
 from rpm.roles import admin_required
+from staff.audit_log import audit_events, known_verbs
 
 PAGE_SIZE = 100
 
@@ -41,6 +41,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/log.html", {"form": form, "page": page, "query": query.urlencode(),
+    return render(request, "staff/audit_log.html", {"form": form, "page": page, "query": query.urlencode(),
                                               "verbs": known_verbs()},
                   status=400 if form.errors else 200)

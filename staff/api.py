@@ -1,5 +1,5 @@
 """Staff API for admins: create staff users, deactivate them, manage care-team members.
-Writes are rpm.staff services; a refused change answers 400 naming the field."""
+Writes are staff.services; a refused change answers 400 naming the field."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from patients.models import CareTeam
-from rpm import staff
 from rpm.roles import ROLES, IsAdminRole
+from staff import services
 
 
 class StaffInSerializer(serializers.Serializer):
@@ -34,7 +34,7 @@ class StaffOutSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "first_name", "last_name", "email", "is_active", "role", "care_teams"]
 
     def get_role(self, user: User) -> str | None:
-        return staff.role_of(user)
+        return services.role_of(user)
 
     def get_care_teams(self, user: User) -> list[int]:
         return [team.id for team in user.care_teams.all()]
@@ -44,7 +44,7 @@ class MemberInSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
 
 
-def _refused(exc: staff.StaffError) -> Response:
+def _refused(exc: services.StaffError) -> Response:
     return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
 
 
@@ -53,12 +53,12 @@ def _refused(exc: staff.StaffError) -> Response:
 @permission_classes([IsAdminRole])
 def staff_list(request: Request) -> Response:
     if request.method == "GET":
-        return Response(StaffOutSerializer(staff.staff_users(), many=True).data)
+        return Response(StaffOutSerializer(services.staff_users(), many=True).data)
     data = StaffInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     try:
-        user = staff.create_staff_user(**data.validated_data, by=request.user)
-    except staff.StaffError as exc:
+        user = services.create_staff_user(**data.validated_data, by=request.user)
+    except services.StaffError as exc:
         return _refused(exc)
     return Response(StaffOutSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -69,8 +69,8 @@ def staff_list(request: Request) -> Response:
 def staff_deactivate(request: Request, user_id: int) -> Response:
     user = get_object_or_404(User, pk=user_id)
     try:
-        staff.deactivate_user(user=user, by=request.user)
-    except staff.StaffError as exc:
+        services.deactivate_user(user=user, by=request.user)
+    except services.StaffError as exc:
         return _refused(exc)
     return Response(StaffOutSerializer(user).data)
 
@@ -84,8 +84,8 @@ def care_team_members(request: Request, team_id: int) -> Response:
     data.is_valid(raise_exception=True)
     user = data.validated_data["user"]
     try:
-        staff.add_to_care_team(user=user, care_team=team, by=request.user)
-    except staff.StaffError as exc:
+        services.add_to_care_team(user=user, care_team=team, by=request.user)
+    except services.StaffError as exc:
         return _refused(exc)
     return Response(StaffOutSerializer(user).data, status=status.HTTP_201_CREATED)
 
@@ -96,6 +96,6 @@ def care_team_members(request: Request, team_id: int) -> Response:
 def care_team_member(request: Request, team_id: int, user_id: int) -> Response:
     team = get_object_or_404(CareTeam, pk=team_id)
     user = get_object_or_404(User, pk=user_id)
-    if not staff.remove_from_care_team(user=user, care_team=team, by=request.user):
+    if not services.remove_from_care_team(user=user, care_team=team, by=request.user):
         return Response({"user": [f"{user.username} is not on {team.name}"]}, status=status.HTTP_404_NOT_FOUND)
     return Response(status=status.HTTP_204_NO_CONTENT)
