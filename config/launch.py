@@ -69,7 +69,7 @@ def _prepare(*, demo: bool) -> str | None:
     from django.core.management import call_command
     from django.db import connections
 
-    from patients import demo as demo_data
+    from demo import data as demo_data
 
     print("Applying migrations and collecting static files...", flush=True)
     call_command("migrate", interactive=False, verbosity=0)

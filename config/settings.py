@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "alerts",
     "staff",
 ]
+if RPM_ENV == "development":
+    INSTALLED_APPS.append("demo")  # seed_demo and the simulator; production leaves them out
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

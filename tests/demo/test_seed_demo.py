@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
 from django.test import Client
 
+from demo import data as demo
 from devices.credentials import authenticate_device
 from devices.metrics import DEVICE_KIND_METRICS
 from devices.models import Device, DeviceCredential, Reading
-from patients import demo
 from patients.models import MedicationSchedule, MonitoringPlan, Patient
 from patients.selectors import patients_visible_to
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from devices import simulator
-from patients import demo
+from demo import data as demo
+from demo import simulator
 
 
 class Command(BaseCommand):

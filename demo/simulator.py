@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
+from demo.data import Baseline, measurement
 from devices.metrics import METRICS
-from patients.demo import Baseline, measurement
 
 # Pill dispensers report doses at their schedule, not at random; the simulator leaves them out.
 SKIPPED_KINDS = frozenset({"pill_dispenser"})

@@ -11,9 +11,9 @@ import time
 import pytest
 from django.core.management import call_command
 
-from devices import simulator
+from demo import data as demo
+from demo import simulator
 from devices.models import Reading
-from patients import demo
 from tests.conftest import BASE_DIR, server_env
 
 
