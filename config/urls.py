@@ -16,6 +16,9 @@ api_v1 = [
     path("", include("alerts.api_urls")),
 ]
 
+handler404 = "rpm.api_errors.not_found"
+handler500 = "rpm.api_errors.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

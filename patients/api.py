@@ -19,6 +19,7 @@ from patients import exports, history, summary
 from patients.models import Patient
 from patients.selectors import latest_values, patients_visible_to
 from rpm import audit
+from rpm.errors import InvalidInput
 from rpm.models import AuditEvent
 from rpm.roles import IsClinician
 
@@ -64,10 +65,6 @@ def patient_detail(request: Request, patient_id: int) -> Response:
     return Response(body)
 
 
-def _bad_request(errors: dict[str, str]) -> HttpResponse:
-    return HttpResponse(orjson.dumps(errors), status=400, content_type="application/json")
-
-
 def _range(request: Request, patient: Patient, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return history.parse_range(start=request.query_params.get("start"), end=request.query_params.get("end"),
                                tz=patient.tz, now=now)
@@ -80,13 +77,10 @@ def patient_readings(request: Request, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(patients_visible_to(request.user).only("id", "timezone"), pk=patient_id)
     metric = request.query_params.get("metric", "")
     if metric not in METRICS and metric not in history.METRIC_GROUPS:
-        return _bad_request({"metric": f"unknown metric {metric[:40]!r}; known: "
-                                       f"{', '.join([*METRICS, *history.METRIC_GROUPS])}"})
-    try:
-        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
-        max_points = history.parse_max_points(request.query_params.get("max_points"))
-    except history.RangeError as error:
-        return _bad_request(error.errors)
+        raise InvalidInput(f"unknown metric {metric[:40]!r}; known: {', '.join([*METRICS, *history.METRIC_GROUPS])}",
+                           "metric")
+    start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
+    max_points = history.parse_max_points(request.query_params.get("max_points"))
     body = history.chart_series(patient_id=patient.id, metric=metric, start=start, end=end, tz=patient.tz,
                                 max_points=max_points)
     body["alerts"] = summary.chart_alerts(patient=patient, metrics=list(body["series"]), start=start, end=end)
@@ -103,10 +97,7 @@ def _export_name(patient: Patient, start: dt.datetime, end: dt.datetime, suffix:
 @permission_classes([IsClinician])
 def export_csv(request: Request, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
-    try:
-        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
-    except history.RangeError as error:
-        return _bad_request(error.errors)
+    start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
     audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.csv", patient=patient,
                  detail={"start": start.isoformat(), "end": end.isoformat()})
     response = StreamingHttpResponse(exports.readings_csv(patient=patient, start=start, end=end),
@@ -119,10 +110,7 @@ def export_csv(request: Request, patient_id: int) -> HttpResponse:
 @permission_classes([IsClinician])
 def export_fhir(request: Request, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
-    try:
-        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
-    except history.RangeError as error:
-        return _bad_request(error.errors)
+    start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
     bundle = exports.fhir_bundle(patient=patient, start=start, end=end)
     audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.fhir", patient=patient,
                  detail={"start": start.isoformat(), "end": end.isoformat(), "observations": len(bundle["entry"])})

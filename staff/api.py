@@ -1,5 +1,5 @@
 """Staff API for admins: create staff users, deactivate them, manage care-team members.
-Writes are staff.services; a refused change answers 400 naming the field."""
+Writes are staff.services; a refused change is answered by rpm.api_errors, naming the field."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from patients.models import CareTeam
+from rpm.errors import NotFound
 from rpm.roles import ROLES, IsAdminRole
 from staff import services
 
@@ -44,10 +45,6 @@ class MemberInSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
 
 
-def _refused(exc: services.StaffError) -> Response:
-    return Response({exc.field: [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
-
-
 @extend_schema(request=StaffInSerializer, responses=StaffOutSerializer)
 @api_view(["GET", "POST"])
 @permission_classes([IsAdminRole])
@@ -56,10 +53,7 @@ def staff_list(request: Request) -> Response:
         return Response(StaffOutSerializer(services.staff_users(), many=True).data)
     data = StaffInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    try:
-        user = services.create_staff_user(**data.validated_data, by=request.user)
-    except services.StaffError as exc:
-        return _refused(exc)
+    user = services.create_staff_user(**data.validated_data, by=request.user)
     return Response(StaffOutSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -68,10 +62,7 @@ def staff_list(request: Request) -> Response:
 @permission_classes([IsAdminRole])
 def staff_deactivate(request: Request, user_id: int) -> Response:
     user = get_object_or_404(User, pk=user_id)
-    try:
-        services.deactivate_user(user=user, by=request.user)
-    except services.StaffError as exc:
-        return _refused(exc)
+    services.deactivate_user(user=user, by=request.user)
     return Response(StaffOutSerializer(user).data)
 
 
@@ -83,10 +74,7 @@ def care_team_members(request: Request, team_id: int) -> Response:
     data = MemberInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     user = data.validated_data["user"]
-    try:
-        services.add_to_care_team(user=user, care_team=team, by=request.user)
-    except services.StaffError as exc:
-        return _refused(exc)
+    services.add_to_care_team(user=user, care_team=team, by=request.user)
     return Response(StaffOutSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -97,5 +85,5 @@ def care_team_member(request: Request, team_id: int, user_id: int) -> Response:
     team = get_object_or_404(CareTeam, pk=team_id)
     user = get_object_or_404(User, pk=user_id)
     if not services.remove_from_care_team(user=user, care_team=team, by=request.user):
-        return Response({"user": [f"{user.username} is not on {team.name}"]}, status=status.HTTP_404_NOT_FOUND)
+        raise NotFound(f"{user.username} is not on {team.name}", "user")
     return Response(status=status.HTTP_204_NO_CONTENT)

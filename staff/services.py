@@ -18,18 +18,15 @@ from rest_framework.authtoken.models import Token
 
 from patients.models import CareTeam, CareTeamMembership
 from rpm import audit
+from rpm.errors import InvalidInput
 from rpm.models import AuditEvent
 from rpm.roles import ADMIN, NURSE, PHYSICIAN, ROLES
 
 CLINICAL_ROLES = (NURSE, PHYSICIAN)
 
 
-class StaffError(ValueError):
-    """A staff change that is not allowed; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str = "non_field_errors"):
-        super().__init__(message)
-        self.field = field
+class StaffError(InvalidInput):
+    """A staff change that is refused; `field` names the input at fault."""
 
 
 def role_of(user: User) -> str | None:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from patients.models import CareTeam
+from rpm.errors import add_to_form
 from rpm.roles import ROLES, admin_required
 from staff import services
 
@@ -50,7 +51,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         try:
             user = services.create_staff_user(**form.cleaned_data, by=request.user)
         except services.StaffError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            add_to_form(form, exc)
         else:
             messages.success(request, f"Created {user.username} ({form.cleaned_data['role']}).")
             return redirect("staff-list")
@@ -86,7 +87,7 @@ def care_team_list(request: HttpRequest) -> HttpResponse:
         try:
             team = services.create_care_team(name=form.cleaned_data["name"], by=request.user)
         except services.StaffError as exc:
-            form.add_error("name", str(exc))
+            add_to_form(form, exc)
         else:
             messages.success(request, f"Created care team {team.name}.")
             return redirect("care-team-list")

@@ -149,6 +149,18 @@ def page(browser, live_server_url):
     context.close()
 
 
+def errors_of(response) -> dict[str | None, str]:
+    """The API's one error body ({"errors": [{"field", "message"}]}, rpm.errors) as {field: message},
+    after checking its shape."""
+    assert response["Content-Type"].startswith("application/json"), response.content
+    body = response.json()
+    assert isinstance(body.get("errors"), list) and body["errors"], body
+    for item in body["errors"]:
+        assert set(item) == {"field", "message"}, body
+        assert (item["field"] is None or isinstance(item["field"], str)) and isinstance(item["message"], str), body
+    return {item["field"]: item["message"] for item in body["errors"]}
+
+
 def browser_login(page, username: str, password: str = PASSWORD) -> None:
     """Sign in through the real login page."""
     page.goto("/login/")

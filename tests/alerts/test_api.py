@@ -10,6 +10,7 @@ from alerts import engine
 from alerts.models import Alert
 from tests.alerts.conftest import store
 from tests.builders import PASSWORD, make_patient, make_team, make_user
+from tests.conftest import errors_of
 
 M = dt.timedelta(minutes=1)
 
@@ -54,7 +55,7 @@ def test_state_filter_separates_open_from_resolved(ward_patient, nurse, client_o
 
 def test_an_unknown_state_is_a_400_naming_the_field(nurse, client_of, default_rules):
     response = client_of(nurse).get("/api/v1/alerts/?state=closed")
-    assert response.status_code == 400 and "state" in response.json()
+    assert response.status_code == 400 and "state" in errors_of(response)
 
 
 def test_acknowledging_over_the_api_records_the_nurse(ward_patient, nurse, client_of, t0):
@@ -76,7 +77,7 @@ def test_acknowledging_a_resolved_alert_is_a_409_naming_the_state(ward_patient, 
     client = client_of(nurse)
     client.post(f"/api/v1/alerts/{alert.id}/resolve/")
     response = client.post(f"/api/v1/alerts/{alert.id}/acknowledge/")
-    assert response.status_code == 409 and "state" in response.json()
+    assert response.status_code == 409 and "already resolved" in errors_of(response)["state"]
 
 
 def test_another_teams_alert_is_a_404_and_unchanged(ward_patient, client_of, t0):

@@ -15,6 +15,7 @@ from fhir.resources.R4B.observation import Observation
 
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_team, make_user
+from tests.conftest import errors_of
 from tests.patients.readings import add_readings, every
 
 UTC = dt.UTC
@@ -130,4 +131,4 @@ def test_another_teams_physician_gets_404_for_exports(patient, readings, kind):
 
 def test_a_bad_export_range_is_a_400_naming_the_parameter(client, patient):
     response = client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "soon"})
-    assert response.status_code == 400 and "start" in response.json()
+    assert response.status_code == 400 and "start" in errors_of(response)

@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from patients.models import CareTeamMembership
 from rpm.models import AuditEvent
 from tests.builders import PASSWORD, make_patient, make_team, make_user
+from tests.conftest import errors_of
 
 NEW_PASSWORD = "a-long-enough-passphrase-42"
 
@@ -71,7 +72,7 @@ def test_the_api_refuses_a_taken_username_naming_the_field(admin_api):
     response = admin_api.post("/api/v1/staff/", {"username": "taken", "role": "nurse", "password": NEW_PASSWORD},
                               content_type="application/json")
     assert response.status_code == 400
-    assert "already exists" in response.json()["username"][0]
+    assert "already exists" in errors_of(response)["username"]
 
 
 def test_adding_a_nurse_to_a_care_team_on_the_page_lets_them_see_its_patients(admin_page):
@@ -98,7 +99,7 @@ def test_an_admin_cannot_join_a_care_team(admin_api):
     response = admin_api.post(f"/api/v1/care-teams/{team.id}/members/", {"user": other_admin.id},
                               content_type="application/json")
     assert response.status_code == 400
-    assert "nurses and physicians" in response.json()["user"][0]
+    assert "nurses and physicians" in errors_of(response)["user"]
     assert not CareTeamMembership.objects.exists()
 
 
