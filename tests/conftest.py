@@ -1,5 +1,6 @@
-"""Shared fixtures: the objects most tests need, a real Celery worker, a real daphne
-server on the test database, and a real Chromium driven by Playwright."""
+"""Shared fixtures: the objects most tests need, signed-in clients for each role, a real Celery
+worker, a real daphne server on the test database, and a real Chromium driven by Playwright.
+Readings are stored with tests.readings; other objects are built with tests.builders."""
 
 import datetime as dt
 import os
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from config.ports import free_port, wait_for_port  # noqa: F401  (re-exported to tests)
 from tests.builders import PASSWORD, make_device, make_patient, make_team, make_user
@@ -55,6 +57,47 @@ def now():
 @pytest.fixture
 def nurse(team):
     return make_user("nurse-a", role="nurse", team=team)
+
+
+@pytest.fixture
+def physician(team):
+    return make_user("physician-a", role="physician", team=team)
+
+
+@pytest.fixture
+def admin(db):
+    return make_user("admin1", role="admin")
+
+
+# --- signed-in clients ----------------------------------------------------------------------
+
+def signed_in(user) -> Client:
+    """A client with a session for `user`: the pages, and the API through session authentication."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def token_client(user) -> Client:
+    """A client that calls the API with the user's `Authorization: Token <key>`, as scripts do."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return Client(headers={"Authorization": f"Token {token.key}"})
+
+
+@pytest.fixture
+def nurse_client(nurse) -> Client:
+    return signed_in(nurse)
+
+
+@pytest.fixture
+def physician_client(physician) -> Client:
+    return signed_in(physician)
+
+
+@pytest.fixture
+def admin_client(admin) -> Client:
+    """Signed in as an admin-role user (this replaces pytest-django's superuser `admin_client`)."""
+    return signed_in(admin)
 
 
 # --- a real Celery worker -------------------------------------------------------------

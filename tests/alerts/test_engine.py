@@ -12,8 +12,8 @@ from alerts.models import Alert
 from devices.models import Reading
 from patients.models import MonitoringPlan
 from rpm.models import AuditEvent
-from tests.alerts.conftest import store
 from tests.builders import make_patient
+from tests.readings import store
 
 M = dt.timedelta(minutes=1)
 

@@ -9,8 +9,8 @@ from alerts import engine, services
 from alerts.models import Alert, AlertNote
 from alerts.selectors import effective_rules_for
 from rpm.models import AuditEvent
-from tests.alerts.conftest import store
 from tests.builders import make_user
+from tests.readings import store
 
 M = dt.timedelta(minutes=1)
 

@@ -10,8 +10,8 @@ from alerts.models import Alert
 from alerts.selectors import proportion_of_days_covered
 from devices.models import Device
 from patients.models import ExpectedMeasurement, MedicationSchedule, Patient
-from tests.alerts.conftest import store
 from tests.builders import make_device, make_patient
+from tests.readings import store
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 

@@ -4,27 +4,16 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from devices.models import Device, DeviceAssignment, Reading
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_patient, make_user
-from tests.conftest import errors_of
-
-
-@pytest.fixture
-def admin(db):
-    return make_user("admin1", role="admin")
-
-
-def api_client(user) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(headers={"Authorization": f"Token {token.key}"})
+from tests.conftest import errors_of, token_client
 
 
 @pytest.fixture
 def api(admin):
-    return api_client(admin)
+    return token_client(admin)
 
 
 def post(client, url, body=None):
@@ -70,7 +59,7 @@ def test_register_refuses_an_unknown_kind_naming_the_field(api):
 @pytest.mark.parametrize("role", ["nurse", "physician"])
 def test_clinicians_get_403_on_every_device_endpoint(role, patient):
     device, _ = make_device()
-    client = api_client(make_user(f"{role}-x", role=role))
+    client = token_client(make_user(f"{role}-x", role=role))
     assert client.get("/api/v1/devices/").status_code == 403
     assert post(client, "/api/v1/devices/", {"serial": "SN-X", "kind": "glucometer"}).status_code == 403
     for action in ["assign", "unassign", "rotate-token", "revoke-token", "retire", "return-to-inventory"]:

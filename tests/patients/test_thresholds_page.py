@@ -81,7 +81,7 @@ def test_the_override_replaces_the_default_in_the_rules_in_force(client, patient
 
 
 def test_the_chart_bands_follow_the_override(client, patient, crisis):
-    from tests.patients.readings import add_readings
+    from tests.readings import add_readings
 
     add_readings(patient, "systolic_bp", [(dt.datetime.now(dt.UTC), 130)])
     lower_crisis_to_160(client, patient, crisis)

@@ -13,20 +13,6 @@ from tests.builders import make_device, make_user
 from tests.conftest import errors_of
 
 
-@pytest.fixture
-def nurse_client(nurse):
-    client = Client()
-    client.force_login(nurse)
-    return client
-
-
-@pytest.fixture
-def admin_client(db):
-    client = Client()
-    client.force_login(make_user("admin-e", role="admin"))
-    return client
-
-
 def only_errors(response) -> dict[str | None, str]:
     """A staff API error body holds the errors and nothing else."""
     assert set(response.json()) == {"errors"}, response.json()

@@ -8,26 +8,14 @@ from rest_framework.authtoken.models import Token
 from patients.models import CareTeamMembership
 from rpm.models import AuditEvent
 from tests.builders import PASSWORD, make_patient, make_team, make_user
-from tests.conftest import errors_of
+from tests.conftest import errors_of, token_client
 
 NEW_PASSWORD = "a-long-enough-passphrase-42"
 
 
 @pytest.fixture
-def admin(db):
-    return make_user("admin1", role="admin")
-
-
-@pytest.fixture
-def admin_page(admin):
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
-@pytest.fixture
 def admin_api(admin):
-    return Client(headers={"Authorization": f"Token {Token.objects.create(user=admin).key}"})
+    return token_client(admin)
 
 
 def signed_in(username: str) -> Client:
@@ -43,8 +31,8 @@ def api_token(username: str) -> str:
     return response.json()["token"]
 
 
-def test_admin_creates_a_nurse_on_the_page_who_can_then_sign_in(admin_page):
-    response = admin_page.post("/staff/", {"username": "nurse-new", "role": "nurse", "password": NEW_PASSWORD,
+def test_admin_creates_a_nurse_on_the_page_who_can_then_sign_in(admin_client):
+    response = admin_client.post("/staff/", {"username": "nurse-new", "role": "nurse", "password": NEW_PASSWORD,
                                            "first_name": "Nia", "last_name": "Nurse"})
     assert response.status_code == 302
     user = User.objects.get(username="nurse-new")
@@ -52,8 +40,8 @@ def test_admin_creates_a_nurse_on_the_page_who_can_then_sign_in(admin_page):
     assert Client().login(username="nurse-new", password=NEW_PASSWORD)
 
 
-def test_creating_a_user_with_a_weak_password_shows_why_and_creates_nothing(admin_page):
-    response = admin_page.post("/staff/", {"username": "weak", "role": "nurse", "password": "password123"})
+def test_creating_a_user_with_a_weak_password_shows_why_and_creates_nothing(admin_client):
+    response = admin_client.post("/staff/", {"username": "weak", "role": "nurse", "password": "password123"})
     assert response.status_code == 400
     assert "too common" in response.content.decode()
     assert not User.objects.filter(username="weak").exists()
@@ -75,11 +63,11 @@ def test_the_api_refuses_a_taken_username_naming_the_field(admin_api):
     assert "already exists" in errors_of(response)["username"]
 
 
-def test_adding_a_nurse_to_a_care_team_on_the_page_lets_them_see_its_patients(admin_page):
+def test_adding_a_nurse_to_a_care_team_on_the_page_lets_them_see_its_patients(admin_client):
     team = make_team("Ward Z")
     patient = make_patient(team)
     nurse = make_user("nurse-z", role="nurse")
-    assert admin_page.post(f"/care-teams/{team.id}/members/", {"user": nurse.id}).status_code == 302
+    assert admin_client.post(f"/care-teams/{team.id}/members/", {"user": nurse.id}).status_code == 302
     assert CareTeamMembership.objects.get(user=nurse, care_team=team).role == "nurse"
     assert [p["id"] for p in signed_in("nurse-z").get("/api/v1/patients/").json()] == [patient.id]
 
@@ -103,11 +91,11 @@ def test_an_admin_cannot_join_a_care_team(admin_api):
     assert not CareTeamMembership.objects.exists()
 
 
-def test_removing_a_member_on_the_page_hides_the_teams_patients(admin_page):
+def test_removing_a_member_on_the_page_hides_the_teams_patients(admin_client):
     team = make_team("Ward W")
     patient = make_patient(team)
     nurse = make_user("nurse-w", role="nurse", team=team)
-    admin_page.post(f"/care-teams/{team.id}/members/{nurse.id}/remove/")
+    admin_client.post(f"/care-teams/{team.id}/members/{nurse.id}/remove/")
     assert patient.id not in [p["id"] for p in signed_in("nurse-w").get("/api/v1/patients/").json()]
 
 
@@ -118,12 +106,12 @@ def test_removing_a_member_through_the_api(admin_api):
     assert not CareTeamMembership.objects.exists()
 
 
-def test_a_care_team_is_created_on_the_page(admin_page):
-    admin_page.post("/care-teams/", {"name": "Cardiology virtual ward"})
-    assert "Cardiology virtual ward" in admin_page.get("/care-teams/").content.decode()
+def test_a_care_team_is_created_on_the_page(admin_client):
+    admin_client.post("/care-teams/", {"name": "Cardiology virtual ward"})
+    assert "Cardiology virtual ward" in admin_client.get("/care-teams/").content.decode()
 
 
-def test_a_deactivated_users_session_and_token_are_refused_at_once(admin_page, team):
+def test_a_deactivated_users_session_and_token_are_refused_at_once(admin_client, team):
     make_user("nurse-d", role="nurse", team=team)
     session = signed_in("nurse-d")
     token = api_token("nurse-d")
@@ -132,7 +120,7 @@ def test_a_deactivated_users_session_and_token_are_refused_at_once(admin_page, t
     assert token_client.get("/api/v1/patients/").status_code == 200
 
     nurse = User.objects.get(username="nurse-d")
-    assert admin_page.post(f"/staff/{nurse.id}/deactivate/").status_code == 302
+    assert admin_client.post(f"/staff/{nurse.id}/deactivate/").status_code == 302
 
     assert session.get("/api/v1/patients/").status_code in (401, 403)
     assert token_client.get("/api/v1/patients/").status_code in (401, 403)
@@ -150,8 +138,8 @@ def test_a_deactivated_user_cannot_sign_in_again(admin_api, team):
                          content_type="application/json").status_code == 400
 
 
-def test_an_admin_cannot_deactivate_themselves(admin_page, admin):
-    admin_page.post(f"/staff/{admin.id}/deactivate/")
+def test_an_admin_cannot_deactivate_themselves(admin_client, admin):
+    admin_client.post(f"/staff/{admin.id}/deactivate/")
     admin.refresh_from_db()
     assert admin.is_active
 
@@ -171,11 +159,11 @@ def test_clinicians_get_403_on_staff_pages_and_api(role, db):
     assert victim.is_active
 
 
-def test_staff_changes_are_audited(admin_page, admin):
+def test_staff_changes_are_audited(admin_client, admin):
     team = make_team("Ward U")
-    admin_page.post("/staff/", {"username": "nurse-u", "role": "nurse", "password": NEW_PASSWORD})
+    admin_client.post("/staff/", {"username": "nurse-u", "role": "nurse", "password": NEW_PASSWORD})
     nurse = User.objects.get(username="nurse-u")
-    admin_page.post(f"/care-teams/{team.id}/members/", {"user": nurse.id})
-    admin_page.post(f"/staff/{nurse.id}/deactivate/")
+    admin_client.post(f"/care-teams/{team.id}/members/", {"user": nurse.id})
+    admin_client.post(f"/staff/{nurse.id}/deactivate/")
     verbs = set(AuditEvent.objects.filter(actor=admin).values_list("verb", flat=True))
     assert {"staff.create", "care_team.add_member", "staff.deactivate"} <= verbs
