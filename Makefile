@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench stop clean
+.PHONY: run browser test lint bench stop clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -18,8 +18,13 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	RPM_ENV=$${RPM_ENV:-development} exec $(PY) -m config.launch
 
+# The browser tests need Debian's chromium: installed with apt where this machine can, else one line says
+# what to install, before anything else runs.
+browser:
+	@.ci/ensure-chromium
+
 # pytest's own exit code is kept in var/test-exit-code (make itself answers 2 for any failure); .ci/run uses it.
-test: $(STAMP)
+test: browser $(STAMP)
 	@mkdir -p var && rm -f var/test-exit-code
 	RPM_ENV=development $(PY) -m config.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS) || \
 		{ code=$$?; echo $$code > var/test-exit-code; exit $$code; }

@@ -164,8 +164,9 @@ def live_server_url(transactional_db, _daphne) -> str:
 # --- a real browser -----------------------------------------------------------------------
 
 def chromium_path() -> str | None:
-    """Debian's chromium on PATH, else None to let Playwright use its own."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    """RPM_CHROMIUM, else Debian's chromium on PATH (.ci/ensure-chromium, run by `make test`, sees to it),
+    else None to let Playwright use its own."""
+    return os.environ.get("RPM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="session")
