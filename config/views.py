@@ -1,3 +1,5 @@
+"""The root pages that config.urls wires: home (the live dashboard for clinicians) and the liveness check."""
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
