@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench stop clean
+.PHONY: run browser test lint bench stop clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -16,22 +16,27 @@ $(STAMP): requirements.txt
 
 # Embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set; demo data on the first run.
 run: $(STAMP)
-	RPM_ENV=$${RPM_ENV:-development} exec $(PY) -m rpm.launch
+	RPM_ENV=$${RPM_ENV:-development} exec $(PY) -m config.launch
+
+# The browser tests need Debian's chromium: installed with apt where this machine can, else one line says
+# what to install, before anything else runs.
+browser:
+	@.ci/ensure-chromium
 
 # pytest's own exit code is kept in var/test-exit-code (make itself answers 2 for any failure); .ci/run uses it.
-test: $(STAMP)
+test: browser $(STAMP)
 	@mkdir -p var && rm -f var/test-exit-code
-	RPM_ENV=development $(PY) -m rpm.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS) || \
+	RPM_ENV=development $(PY) -m config.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS) || \
 		{ code=$$?; echo $$code > var/test-exit-code; exit $$code; }
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
-	$(PY) -m rpm.embedded exec -- $(PY) bench/ingest.py
+	$(PY) -m config.embedded exec -- $(PY) bench/ingest.py
 
 stop: $(STAMP)
-	$(PY) -m rpm.embedded stop
+	$(PY) -m config.embedded stop
 
 clean: stop
 	rm -rf var $(VENV)

@@ -4,7 +4,8 @@ another team's alert is a 404."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from alerts import services
 from alerts.models import Alert
 from alerts.selectors import alerts_visible_to
+from rpm.api_errors import ErrorSerializer
 from rpm.roles import IsClinician
 
 STATES = [*Alert.State.values, "unresolved"]
@@ -58,19 +60,18 @@ def _act(request: Request, alert_id: int, action) -> Response:
     alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)
     body = NoteInput(data=request.data)
     body.is_valid(raise_exception=True)
-    try:
-        alert = action(alert=alert, by=request.user, note=body.validated_data["note"])
-    except services.AlertStateError as exc:
-        return Response({"state": [str(exc)]}, status=status.HTTP_409_CONFLICT)
+    alert = action(alert=alert, by=request.user, note=body.validated_data["note"])  # AlertStateError: a 409
     return Response(AlertSerializer(alert).data)
 
 
+@extend_schema(request=NoteInput, responses={200: AlertSerializer, 409: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsClinician])
 def acknowledge(request: Request, alert_id: int) -> Response:
     return _act(request, alert_id, services.acknowledge_alert)
 
 
+@extend_schema(request=NoteInput, responses={200: AlertSerializer, 409: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsClinician])
 def resolve(request: Request, alert_id: int) -> Response:

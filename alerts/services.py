@@ -22,6 +22,7 @@ from alerts.models import SEVERITY_RANK, Alert, AlertNote, AlertRule, Severity
 from alerts.notifiers import notify
 from patients.models import CareTeamMembership, Patient
 from rpm import audit
+from rpm.errors import WrongState
 from rpm.models import AuditEvent
 
 # Unacknowledged past this long, an alert escalates one level (and again each period after).
@@ -35,7 +36,7 @@ MAX_READING_IDS = 100
 PATIENT_LOCK_NAMESPACE = 0x616C  # "al": advisory-lock namespace for alert evaluation of one patient
 
 
-class AlertStateError(ValueError):
+class AlertStateError(WrongState):
     """The alert is not in a state that allows this action (e.g. acknowledging a resolved alert)."""
 
 
@@ -162,7 +163,7 @@ def acknowledge_alert(*, alert: Alert, by, note: str = "", now: dt.datetime | No
     """A nurse has seen it and is acting; stops escalation."""
     alert = _locked(alert)
     if alert.state != Alert.State.OPEN:
-        raise AlertStateError(f"this alert is already {alert.state}")
+        raise AlertStateError(f"this alert is already {alert.state}", "state")
     alert.state = Alert.State.ACKNOWLEDGED
     alert.acknowledged_at = now or timezone.now()
     alert.acknowledged_by = by
@@ -177,7 +178,7 @@ def acknowledge_alert(*, alert: Alert, by, note: str = "", now: dt.datetime | No
 def resolve_alert(*, alert: Alert, by, note: str = "", now: dt.datetime | None = None) -> Alert:
     alert = _locked(alert)
     if alert.state == Alert.State.RESOLVED:
-        raise AlertStateError("this alert is already resolved")
+        raise AlertStateError("this alert is already resolved", "state")
     alert.state = Alert.State.RESOLVED
     alert.resolved_at = now or timezone.now()
     alert.resolved_by = by

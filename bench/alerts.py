@@ -1,7 +1,7 @@
 """Alert engine benchmark: evaluation throughput of one Celery worker, ingest-to-alert-row latency at about
 1,000 readings/s, and no alert lost when a worker is killed mid-batch.
 
-    .venv/bin/python -m rpm.embedded exec -- .venv/bin/python bench/alerts.py
+    .venv/bin/python -m config.embedded exec -- .venv/bin/python bench/alerts.py
     (or with DATABASE_URL and REDIS_URL set: .venv/bin/python bench/alerts.py)
 
 It creates a throwaway database `rpm_bench_alerts` (dropped and recreated each run; the data migration installs
@@ -52,16 +52,16 @@ def with_path(url: str, path: str) -> str:
 def setup_environment() -> dict[str, str]:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
         sys.path.insert(0, str(BASE_DIR))
-        from rpm import embedded
+        from config import embedded
 
-        os.environ.update(embedded.ensure_started())
+        embedded.start_missing()
     server = os.environ["DATABASE_URL"]
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {BENCH_DB}")
     os.environ.update(DATABASE_URL=with_path(server, f"/{BENCH_DB}"),
                       REDIS_URL=with_path(os.environ["REDIS_URL"], f"/{BENCH_REDIS_DB}"),
-                      RPM_ENV="development", CHANNEL_PREFIX="bench-alerts", DJANGO_SETTINGS_MODULE="rpm.settings",
+                      RPM_ENV="development", CHANNEL_PREFIX="bench-alerts", DJANGO_SETTINGS_MODULE="config.settings",
                       LOG_LEVEL="WARNING", PYTHONPATH=str(BASE_DIR))
     os.environ.pop("TEST_DATABASE_NAME", None)
     return dict(os.environ)
@@ -79,11 +79,11 @@ from django.db.models import Count  # noqa: E402
 
 from alerts import engine  # noqa: E402
 from alerts.models import Alert  # noqa: E402
+from config.celery import app  # noqa: E402
 from devices.ingest import ingest  # noqa: E402
 from devices.models import Reading  # noqa: E402
 from devices.signals import readings_stored  # noqa: E402
 from patients.models import CareTeam, MonitoringPlan, Patient  # noqa: E402
-from rpm.celery import app  # noqa: E402
 
 rng = random.Random(5)
 
@@ -118,7 +118,7 @@ def make_patients() -> list[int]:
 
 def start_worker(tag: str) -> subprocess.Popen:
     log = open(BASE_DIR / "var" / f"bench-alerts-worker-{tag}.log", "w")
-    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "rpm", "worker", "-P", "solo", "-l", "WARNING",
+    return subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "WARNING",
                              "--without-mingle", "--without-gossip", "--without-heartbeat", "-n", f"bench-{tag}@%h"],
                             cwd=BASE_DIR, env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

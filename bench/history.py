@@ -2,7 +2,7 @@
 
 Run with the embedded services (or DATABASE_URL / REDIS_URL set):
 
-    .venv/bin/python -m rpm.embedded exec -- .venv/bin/python bench/history.py
+    .venv/bin/python -m config.embedded exec -- .venv/bin/python bench/history.py
 
 It creates a throwaway database `rpm_bench_history` (dropped and recreated on every run; BENCH_KEEP=1 leaves
 it for a look afterwards) and uses Redis database 14, then loads one synthetic patient with one reading a minute
@@ -48,9 +48,9 @@ def with_database(url: str, name: str) -> str:
 
 def ensure_services() -> None:
     if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
-        from rpm import embedded
+        from config import embedded
 
-        os.environ.update(embedded.ensure_started())
+        embedded.start_missing()
 
 
 def recreate_database() -> None:
@@ -117,7 +117,7 @@ def main() -> None:
     recreate_database()
     import django
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rpm.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     from django.conf import settings
     from django.contrib.auth.models import Group, User

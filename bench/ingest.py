@@ -2,7 +2,7 @@
 
 Run with `make bench` (embedded PostgreSQL and Redis, DATABASE_URL / REDIS_URL set), or directly with both set:
 
-    .venv/bin/python -m rpm.embedded exec -- .venv/bin/python bench/ingest.py
+    .venv/bin/python -m config.embedded exec -- .venv/bin/python bench/ingest.py
 
 It creates a throwaway database `rpm_bench` (dropped and recreated on every run) and uses Redis database 15 and
 channel prefix `bench`, so nothing the app or the tests use is touched. In one run it measures, on loopback:
@@ -77,7 +77,7 @@ def bench_env() -> dict[str, str]:
     env.update(
         DATABASE_URL=with_database(os.environ["DATABASE_URL"], BENCH_DB),
         REDIS_URL=with_redis_db(os.environ["REDIS_URL"], BENCH_REDIS_DB),
-        RPM_ENV="development", CHANNEL_PREFIX="bench", DJANGO_SETTINGS_MODULE="rpm.settings",
+        RPM_ENV="development", CHANNEL_PREFIX="bench", DJANGO_SETTINGS_MODULE="config.settings",
         LOG_LEVEL="WARNING", PYTHONPATH=str(BASE_DIR),
     )
     return env
@@ -250,7 +250,7 @@ def server_command(server: str, fd: int, processes: int) -> list[str]:
         return [PYTHON, "-m", "gunicorn", "--bind", f"fd://{fd}", "-w", str(processes), "-k", "gthread",
                 "--threads", "8", "--keep-alive", "30", "--log-level", "warning",
                 "django.core.wsgi:get_wsgi_application()"]
-    return [PYTHON, "-m", "daphne", "-v", "0", "--fd", str(fd), "rpm.asgi:application"]
+    return [PYTHON, "-m", "daphne", "-v", "0", "--fd", str(fd), "config.asgi:application"]
 
 
 class Servers:

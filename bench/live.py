@@ -1,11 +1,11 @@
 """Live push benchmark: latency from ingest commit to each subscribed dashboard, and frames lost.
 
-    .venv/bin/python -m rpm.embedded exec -- .venv/bin/python bench/live.py [--rate 1000 --dashboards 1000 ...]
+    .venv/bin/python -m config.embedded exec -- .venv/bin/python bench/live.py [--rate 1000 --dashboards 1000 ...]
 
 (or with DATABASE_URL / REDIS_URL set). It recreates a throwaway database `rpm_bench_live`, uses Redis database 4
 with the channel prefix `livebench`, and in one run measures two set-ups with the same WebSocket clients:
 
-  django:   daphne serving rpm.asgi (session auth, origin check, DashboardConsumer with per-dashboard coalescing),
+  django:   daphne serving config.asgi (session auth, origin check, DashboardConsumer with per-dashboard coalescing),
             a Celery worker evaluating the readings, and readings stored by `ingest()` at --rate per second
             across --patients patients in wards of --ward-size; --dashboards sockets, one ward each. Latency is
             the arrival time at a client minus the event's `at` (taken right after commit, same clock).
@@ -39,7 +39,7 @@ import psycopg
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))  # run as a script from bench/
 
-from rpm.ports import free_port, wait_for_port  # noqa: E402
+from config.ports import free_port, wait_for_port  # noqa: E402
 
 PYTHON = sys.executable
 BENCH_DB = "rpm_bench_live"
@@ -368,7 +368,7 @@ def main() -> None:
         env["LIVE_COALESCE_MS"] = str(args.coalesce_ms)
     prepare_database(os.environ["DATABASE_URL"], bench_url, env)
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "CHANNEL_PREFIX", "RPM_ENV", "LOG_LEVEL")})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rpm.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
@@ -389,10 +389,10 @@ def main() -> None:
 
     if args.only in (None, "django"):
         port = free_port()
-        server = start([PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "rpm.asgi:application"], env,
+        server = start([PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env,
                        var / "bench-live-daphne.log")
         worker = None if args.no_worker else start(
-            [PYTHON, "-m", "celery", "-A", "rpm", "worker", "-P", "solo", "-l", "WARNING"], env,
+            [PYTHON, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "WARNING"], env,
             var / "bench-live-worker.log")
         try:
             wait_for_port(port)

@@ -6,7 +6,6 @@ Each action has its own small input serializer; the writes are devices.services.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -27,6 +26,8 @@ from devices.selectors import (
     enrolment_patient,
     patients_for_enrolment,
 )
+from rpm.api_errors import ErrorSerializer
+from rpm.errors import InvalidInput
 from rpm.roles import IsAdminRole
 
 
@@ -100,10 +101,6 @@ def _out(device: Device, code: int = status.HTTP_200_OK) -> Response:
     return Response(DeviceOutSerializer(device).data, status=code)
 
 
-def _conflict(exc: Exception) -> Response:
-    return Response({"error": str(exc), "field": "status"}, status=status.HTTP_409_CONFLICT)
-
-
 @extend_schema(parameters=[DeviceFilterSerializer], request=RegisterSerializer, responses=DeviceOutSerializer)
 @api_view(["GET", "POST"])
 @permission_classes([IsAdminRole])
@@ -111,10 +108,7 @@ def device_list(request: Request) -> Response:
     if request.method == "POST":
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            device = services.register_device(**data.validated_data, by=request.user)
-        except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        device = services.register_device(**data.validated_data, by=request.user)
         return _out(device, status.HTTP_201_CREATED)
     filters = DeviceFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
@@ -131,17 +125,14 @@ def device_detail(request: Request, device_id: int) -> Response:
     return _out(_device(device_id))
 
 
-@extend_schema(request=AssignSerializer, responses=DeviceOutSerializer)
+@extend_schema(request=AssignSerializer, responses={200: DeviceOutSerializer, 409: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsAdminRole])
 def device_assign(request: Request, device_id: int) -> Response:
     device = _device(device_id)
     data = AssignSerializer(data=request.data)
     data.is_valid(raise_exception=True)
-    try:
-        services.enrol_device(device=device, patient=data.validated_data["patient"], by=request.user)
-    except services.DeviceStateError as exc:
-        return _conflict(exc)
+    services.enrol_device(device=device, patient=data.validated_data["patient"], by=request.user)
     return _out(device)
 
 
@@ -154,15 +145,13 @@ def device_unassign(request: Request, device_id: int) -> Response:
     return _out(device)
 
 
-@extend_schema(request=None, responses={200: {"type": "object", "properties": {"token": {"type": "string"}}}})
+@extend_schema(request=None, responses={200: {"type": "object", "properties": {"token": {"type": "string"}}},
+                                        409: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsAdminRole])
 def device_rotate_token(request: Request, device_id: int) -> Response:
     device = _device(device_id)
-    try:
-        token = services.rotate_device_token(device=device, by=request.user)
-    except services.DeviceStateError as exc:
-        return _conflict(exc)
+    token = services.rotate_device_token(device=device, by=request.user)
     # the secret is in this body only: no cache may keep it
     return Response({"token": token}, headers={"Cache-Control": "no-store"})
 
@@ -185,15 +174,12 @@ def device_retire(request: Request, device_id: int) -> Response:
     return _out(device)
 
 
-@extend_schema(request=None, responses=DeviceOutSerializer)
+@extend_schema(request=None, responses={200: DeviceOutSerializer, 409: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsAdminRole])
 def device_return_to_inventory(request: Request, device_id: int) -> Response:
     device = _device(device_id)
-    try:
-        services.return_to_inventory(device=device, by=request.user)
-    except services.DeviceStateError as exc:
-        return _conflict(exc)
+    services.return_to_inventory(device=device, by=request.user)
     return _out(device)
 
 
@@ -207,7 +193,7 @@ class CSVParser(BaseParser):
 
 @extend_schema(request={"text/csv": {"type": "string"}, "multipart/form-data": {
     "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
-    responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
+    responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer})
 @api_view(["POST"])
 @permission_classes([IsAdminRole])
 @parser_classes([CSVParser, MultiPartParser, FormParser, JSONParser])
@@ -218,11 +204,10 @@ def device_import(request: Request) -> Response:
     elif "file" in request.FILES:
         data = request.FILES["file"].read(csv_import.MAX_BYTES + 1)
     else:
-        return Response({"file": ["send the CSV as a text/csv body or as the multipart field 'file'"]},
-                        status=status.HTTP_400_BAD_REQUEST)
+        raise InvalidInput("send the CSV as a text/csv body or as the multipart field 'file'", "file")
     report = csv_import.import_devices(data=data, by=request.user)
     if report.file_error:
-        return Response({"file": [report.file_error], **report.as_dict()}, status=status.HTTP_400_BAD_REQUEST)
+        raise InvalidInput(report.file_error, "file")
     return Response(report.as_dict(), status=status.HTTP_200_OK)
 
 

@@ -1,7 +1,9 @@
 """The device hot path: POST /api/v1/readings/ with `Authorization: Device <token>`.
 
 A plain view with orjson on purpose: a DRF serializer here costs 3x the throughput.
-Contract in DESIGN.md; all validation is in devices.ingest.
+Contract in DESIGN.md; all validation is in devices.ingest. Request errors (credential, size, rate) have the
+API's one body shape (rpm.errors), plus the `error` and `field` keys this endpoint answered before it, for
+device firmware that reads them; a rejected reading answers like a batch item, its `errors` by field.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from devices.credentials import authenticate_device
 from devices.ingest import CREATED, DUPLICATE, ingest
 from devices.models import Device, Reading
 from devices.rejections import record_rejections
+from rpm.errors import error_body
 
 
 def _json(status: int, body: dict) -> HttpResponse:
     return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
 
 
-def _error(status: int, message: str, field: str | None = None, **extra) -> HttpResponse:
-    body = {"error": message, **extra}
+def _error(status: int, message: str, field: str | None = None) -> HttpResponse:
+    body = {**error_body([(field, message)]), "error": message}
     if field:
         body["field"] = field
     return _json(status, body)
@@ -99,4 +102,5 @@ def post_readings(request: HttpRequest) -> HttpResponse:
         return _json(201, {"status": CREATED, "id": result.reading_id})
     if result.status == DUPLICATE:
         return _json(200, {"status": DUPLICATE})
+    # a rejected reading answers as a batch item does: `errors` by field (DESIGN.md device contract)
     return _json(400, {"error": "reading rejected", "status": "rejected", "errors": result.errors})

@@ -10,11 +10,15 @@ from devices.credentials import issue_token, revoke_tokens
 from devices.models import Device, DeviceAssignment
 from patients.models import Patient
 from rpm import audit
+from rpm.errors import WrongState
 from rpm.models import AuditEvent
 
 
-class DeviceStateError(ValueError):
+class DeviceStateError(WrongState):
     """The device is in a state that does not allow this change (e.g. retired)."""
+
+    def __init__(self, message: str, field: str | None = "status"):
+        super().__init__(message, field)
 
 
 def register_device(*, serial: str, kind: str, manufacturer: str = "", model: str = "", firmware: str = "",

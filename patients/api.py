@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import orjson
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from patients import exports, history, services, summary, thresholds
 from patients.models import MonitoringPlan, Patient
 from patients.selectors import latest_values, patients_visible_to
 from rpm import audit
+from rpm.errors import InvalidInput, NotAllowed, NotFound
 from rpm.models import AuditEvent
 from rpm.roles import IsClinician, IsPhysician
 
@@ -67,10 +67,6 @@ def patient_detail(request: Request, patient_id: int) -> Response:
     return Response(body)
 
 
-def _bad_request(errors: dict[str, str]) -> HttpResponse:
-    return HttpResponse(orjson.dumps(errors), status=400, content_type="application/json")
-
-
 def _range(request: Request, patient: Patient, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return history.parse_range(start=request.query_params.get("start"), end=request.query_params.get("end"),
                                tz=patient.tz, now=now)
@@ -83,13 +79,10 @@ def patient_readings(request: Request, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(patients_visible_to(request.user).only("id", "timezone"), pk=patient_id)
     metric = request.query_params.get("metric", "")
     if metric not in METRICS and metric not in history.METRIC_GROUPS:
-        return _bad_request({"metric": f"unknown metric {metric[:40]!r}; known: "
-                                       f"{', '.join([*METRICS, *history.METRIC_GROUPS])}"})
-    try:
-        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
-        max_points = history.parse_max_points(request.query_params.get("max_points"))
-    except history.RangeError as error:
-        return _bad_request(error.errors)
+        raise InvalidInput(f"unknown metric {metric[:40]!r}; known: {', '.join([*METRICS, *history.METRIC_GROUPS])}",
+                           "metric")
+    start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
+    max_points = history.parse_max_points(request.query_params.get("max_points"))
     body = history.chart_series(patient_id=patient.id, metric=metric, start=start, end=end, tz=patient.tz,
                                 max_points=max_points)
     body["alerts"] = summary.chart_alerts(patient=patient, metrics=list(body["series"]), start=start, end=end)
@@ -106,10 +99,7 @@ def _export_name(patient: Patient, start: dt.datetime, end: dt.datetime, suffix:
 @permission_classes([IsClinician])
 def export_csv(request: Request, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
-    try:
-        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
-    except history.RangeError as error:
-        return _bad_request(error.errors)
+    start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
     audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.csv", patient=patient,
                  detail={"start": start.isoformat(), "end": end.isoformat()})
     response = StreamingHttpResponse(exports.readings_csv(patient=patient, start=start, end=end),
@@ -122,10 +112,7 @@ def export_csv(request: Request, patient_id: int) -> HttpResponse:
 @permission_classes([IsClinician])
 def export_fhir(request: Request, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
-    try:
-        start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
-    except history.RangeError as error:
-        return _bad_request(error.errors)
+    start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
     bundle = exports.fhir_bundle(patient=patient, start=start, end=end)
     audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.fhir", patient=patient,
                  detail={"start": start.isoformat(), "end": end.isoformat(), "observations": len(bundle["entry"])})
@@ -155,16 +142,12 @@ def news2_settings(request: Request, patient_id: int) -> Response:
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
     if request.method == "POST":
         if not IsPhysician().has_permission(request, None):
-            return Response({"detail": "only physicians change the NEWS2 settings"}, status=status.HTTP_403_FORBIDDEN)
+            raise NotAllowed("only physicians change the NEWS2 settings")
         body = News2SettingsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.set_news2_settings(patient=patient, by=request.user,
-                                        settings=services.News2Settings(**body.validated_data))
-        except PermissionDenied as error:
-            return Response({"detail": str(error)}, status=status.HTTP_403_FORBIDDEN)
-        except ValidationError as error:
-            return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        # the service's PermissionDenied and ValidationError answer in the one error shape (rpm.api_errors)
+        services.set_news2_settings(patient=patient, by=request.user,
+                                    settings=services.News2Settings(**body.validated_data))
     else:
         audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.news2_settings",
                      patient=patient)
@@ -188,17 +171,14 @@ def rule_backtest(request: Request, patient_id: int, rule_id: int) -> Response:
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
     rule = thresholds.default_rule(patient=patient, rule_id=rule_id)
     if rule is None:
-        return Response({"detail": "no such rule in force for this patient"}, status=status.HTTP_404_NOT_FOUND)
+        raise NotFound("no such rule in force for this patient", "rule")
     body = BacktestSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     params = body.validated_data["params"]
     if not isinstance(params, dict):
-        return Response({"params": ["must be a JSON object"]}, status=status.HTTP_400_BAD_REQUEST)
-    try:
-        current, proposed = thresholds.preview(patient=patient, rule=rule, params=params,
-                                               days=body.validated_data["days"])
-    except thresholds.OverrideError as error:
-        return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
+        raise InvalidInput("must be a JSON object", "params")
+    current, proposed = thresholds.preview(patient=patient, rule=rule, params=params,
+                                           days=body.validated_data["days"])
     audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="alert_rule.backtest", patient=patient,
                  target=rule, detail={"params": params, "current": current.alerts, "proposed": proposed.alerts})
     return Response({"rule": rule.id, "days": body.validated_data["days"], "current": _result(current),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from rpm.errors import InvalidInput
+
 DEFAULT_MAX_POINTS = 1500
 MIN_MAX_POINTS = 2
 MAX_MAX_POINTS = 20_000
@@ -32,12 +34,8 @@ _RAW_SQL = (
 )
 
 
-class RangeError(ValueError):
+class RangeError(InvalidInput):
     """Bad chart or export range; `errors` maps each query parameter to its problem."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
 
 
 def _parse_bound(raw: str, *, tz: zoneinfo.ZoneInfo, is_end: bool) -> dt.datetime | str:

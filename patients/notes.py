@@ -8,15 +8,14 @@ from django.db import transaction
 
 from patients.models import ClinicalNote, Patient
 from rpm import audit
+from rpm.errors import InvalidInput
 from rpm.models import AuditEvent
 
 MAX_MINUTES = 600
 
 
-class NoteError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class NoteError(InvalidInput):
+    """A note that cannot be written; `errors` maps each input at fault to why."""
 
 
 def add_clinical_note(*, patient: Patient, author, text: str, minutes: int | str | None,

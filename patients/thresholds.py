@@ -18,14 +18,16 @@ from alerts.services import override_rule
 from devices.metrics import METRICS
 from patients.history import METRIC_GROUPS
 from patients.models import Patient
+from rpm.errors import InvalidInput
 
 BAND_KINDS = (AlertRule.Kind.THRESHOLD, AlertRule.Kind.PERSISTENCE, AlertRule.Kind.AVERAGE)
 
 
-class OverrideError(ValueError):
+class OverrideError(InvalidInput):
+    """A proposed override the rule's kind refuses; `errors` by field."""
+
     def __init__(self, errors: dict[str, str]):
         super().__init__(errors)
-        self.errors = errors
 
 
 @dataclass

@@ -1,5 +1,6 @@
-"""Shared fixtures: the objects most tests need, a real Celery worker, a real daphne
-server on the test database, and a real Chromium driven by Playwright."""
+"""Shared fixtures: the objects most tests need, signed-in clients for each role, a real Celery
+worker, a real daphne server on the test database, and a real Chromium driven by Playwright.
+Readings are stored with tests.readings; other objects are built with tests.builders."""
 
 import datetime as dt
 import os
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
-from rpm.ports import free_port, wait_for_port  # noqa: F401  (re-exported to tests)
+from config.ports import free_port, wait_for_port  # noqa: F401  (re-exported to tests)
 from tests.builders import PASSWORD, make_device, make_patient, make_team, make_user
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls tests make
@@ -76,6 +78,47 @@ def nurse(team):
     return make_user("nurse-a", role="nurse", team=team)
 
 
+@pytest.fixture
+def physician(team):
+    return make_user("physician-a", role="physician", team=team)
+
+
+@pytest.fixture
+def admin(db):
+    return make_user("admin1", role="admin")
+
+
+# --- signed-in clients ----------------------------------------------------------------------
+
+def signed_in(user) -> Client:
+    """A client with a session for `user`: the pages, and the API through session authentication."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def token_client(user) -> Client:
+    """A client that calls the API with the user's `Authorization: Token <key>`, as scripts do."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return Client(headers={"Authorization": f"Token {token.key}"})
+
+
+@pytest.fixture
+def nurse_client(nurse) -> Client:
+    return signed_in(nurse)
+
+
+@pytest.fixture
+def physician_client(physician) -> Client:
+    return signed_in(physician)
+
+
+@pytest.fixture
+def admin_client(admin) -> Client:
+    """Signed in as an admin-role user (this replaces pytest-django's superuser `admin_client`)."""
+    return signed_in(admin)
+
+
 # --- a real Celery worker -------------------------------------------------------------
 
 @pytest.fixture
@@ -88,7 +131,7 @@ def celery_worker(transactional_db):
     """
     from celery.contrib.testing.worker import start_worker
 
-    from rpm.celery import app
+    from config.celery import app
 
     app.control.purge()
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
@@ -116,7 +159,7 @@ def _daphne(django_db_setup, django_db_blocker):
     (BASE_DIR / "var").mkdir(exist_ok=True)
     log = open(BASE_DIR / "var" / f"test-daphne-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "rpm.asgi:application"],
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -140,8 +183,9 @@ def live_server_url(transactional_db, _daphne) -> str:
 # --- a real browser -----------------------------------------------------------------------
 
 def chromium_path() -> str | None:
-    """Debian's chromium on PATH, else None to let Playwright use its own."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    """RPM_CHROMIUM, else Debian's chromium on PATH (.ci/ensure-chromium, run by `make test`, sees to it),
+    else None to let Playwright use its own."""
+    return os.environ.get("RPM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="session")
@@ -166,6 +210,18 @@ def page(browser, live_server_url):
     page = context.new_page()
     yield page
     context.close()
+
+
+def errors_of(response) -> dict[str | None, str]:
+    """The API's one error body ({"errors": [{"field", "message"}]}, rpm.errors) as {field: message},
+    after checking its shape."""
+    assert response["Content-Type"].startswith("application/json"), response.content
+    body = response.json()
+    assert isinstance(body.get("errors"), list) and body["errors"], body
+    for item in body["errors"]:
+        assert set(item) == {"field", "message"}, body
+        assert (item["field"] is None or isinstance(item["field"], str)) and isinstance(item["message"], str), body
+    return {item["field"]: item["message"] for item in body["errors"]}
 
 
 def browser_login(page, username: str, password: str = PASSWORD) -> None:

@@ -15,10 +15,10 @@ from django.test import Client
 
 from alerts.live import push_alert, team_group
 from alerts.models import Alert, AlertRule
+from config.asgi import application
 from devices.ingest import ingest
 from devices.models import Reading
 from patients.models import CareTeamMembership
-from rpm.asgi import application
 from tests.builders import make_patient, make_team, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -149,7 +149,7 @@ def test_with_redis_down_the_device_gets_201_and_the_sweep_raises_the_alert_once
     try:
         started.append(redis := start_redis(redis_port))
         started.append(Process([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
-                                "rpm.asgi:application"], env=env, log_name=f"test-daphne-{web_port}.log"))
+                                "config.asgi:application"], env=env, log_name=f"test-daphne-{web_port}.log"))
         wait_for_port(web_port)
         base = f"http://127.0.0.1:{web_port}"
 
@@ -163,7 +163,7 @@ def test_with_redis_down_the_device_gets_201_and_the_sweep_raises_the_alert_once
         assert reading.evaluated_at is None and not Alert.objects.exists()
 
         started.append(start_redis(redis_port))
-        started.append(Process([sys.executable, "-m", "celery", "-A", "rpm", "worker", "-P", "solo", "-l", "WARNING",
+        started.append(Process([sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "WARNING",
                                 "--without-mingle", "--without-gossip", "--without-heartbeat"],
                                env=env, log_name=f"test-worker-{redis_port}.log"))
         Celery(broker=redis_url).send_task("alerts.sweep_unevaluated", kwargs={"min_age_seconds": 0})

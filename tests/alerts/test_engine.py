@@ -13,8 +13,8 @@ from alerts.models import Alert, AlertNote
 from devices.models import Reading
 from patients.models import MonitoringPlan
 from rpm.models import AuditEvent
-from tests.alerts.conftest import store
 from tests.builders import make_device, make_patient, make_user
+from tests.readings import store
 
 M = dt.timedelta(minutes=1)
 

@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from alerts import engine, services
 from alerts.models import Alert, AlertNote
 from rpm.models import AuditEvent
-from tests.alerts.conftest import rule_names_in_force, store
+from tests.alerts.conftest import rule_names_in_force
 from tests.builders import make_user
+from tests.readings import store
 
 M = dt.timedelta(minutes=1)
 

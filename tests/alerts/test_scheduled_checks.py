@@ -10,8 +10,8 @@ from alerts.models import Alert
 from alerts.selectors import days_covered
 from devices.models import Device
 from patients.models import ExpectedMeasurement, MedicationSchedule, Patient
-from tests.alerts.conftest import store
 from tests.builders import make_device, make_patient
+from tests.readings import store
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
@@ -177,7 +177,7 @@ def test_a_silent_monitor_that_comes_back_waits_for_a_person(team, default_rules
 
 
 def test_every_beat_entry_names_a_registered_task():
-    from rpm.celery import app
+    from config.celery import app
 
     app.loader.import_default_modules()
     for name, entry in app.conf.beat_schedule.items():

@@ -1,17 +1,11 @@
 """Bulk device import from CSV: good rows in, every bad row reported by line, no row half-imported."""
 
-import pytest
 
 from devices.csv_import import MAX_BYTES, import_devices
 from devices.models import Device, DeviceAssignment
-from tests.builders import make_patient, make_user
+from tests.builders import make_patient
 
 HEADER = "serial,kind,manufacturer,model,patient_mrn\n"
-
-
-@pytest.fixture
-def admin(db):
-    return make_user("admin1", role="admin")
 
 
 def reasons(report):

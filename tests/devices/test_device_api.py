@@ -4,26 +4,16 @@ import datetime as dt
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from devices.models import Device, DeviceAssignment, Reading
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_patient, make_user
-
-
-@pytest.fixture
-def admin(db):
-    return make_user("admin1", role="admin")
-
-
-def api_client(user) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(headers={"Authorization": f"Token {token.key}"})
+from tests.conftest import errors_of, token_client
 
 
 @pytest.fixture
 def api(admin):
-    return api_client(admin)
+    return token_client(admin)
 
 
 def post(client, url, body=None):
@@ -55,21 +45,21 @@ def test_register_refuses_a_duplicate_serial_naming_the_field(api):
     register(api, "SN-1")
     response = post(api, "/api/v1/devices/", {"serial": "SN-1", "kind": "glucometer"})
     assert response.status_code == 400
-    assert "already registered" in response.json()["serial"][0]
+    assert "already registered" in errors_of(response)["serial"]
     assert Device.objects.count() == 1
 
 
 def test_register_refuses_an_unknown_kind_naming_the_field(api):
     response = post(api, "/api/v1/devices/", {"serial": "SN-9", "kind": "toaster"})
     assert response.status_code == 400
-    assert "kind" in response.json()
+    assert "kind" in errors_of(response)
     assert not Device.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["nurse", "physician"])
 def test_clinicians_get_403_on_every_device_endpoint(role, patient):
     device, _ = make_device()
-    client = api_client(make_user(f"{role}-x", role=role))
+    client = token_client(make_user(f"{role}-x", role=role))
     assert client.get("/api/v1/devices/").status_code == 403
     assert post(client, "/api/v1/devices/", {"serial": "SN-X", "kind": "glucometer"}).status_code == 403
     for action in ["assign", "unassign", "rotate-token", "revoke-token", "retire", "return-to-inventory"]:
@@ -97,7 +87,7 @@ def test_assign_to_an_unknown_patient_is_a_400_naming_the_field(api):
     device_id = register(api)
     response = post(api, f"/api/v1/devices/{device_id}/assign/", {"patient": 999999})
     assert response.status_code == 400
-    assert "patient" in response.json()
+    assert "patient" in errors_of(response)
     assert not DeviceAssignment.objects.exists()
 
 
@@ -194,8 +184,8 @@ def test_a_retired_device_cannot_be_enrolled_or_given_a_token(api, patient):
     post(api, f"/api/v1/devices/{device_id}/retire/")
     enrol = post(api, f"/api/v1/devices/{device_id}/assign/", {"patient": patient.id})
     rotate = post(api, f"/api/v1/devices/{device_id}/rotate-token/")
-    assert enrol.status_code == 409 and "retired" in enrol.json()["error"]
-    assert rotate.status_code == 409 and "retired" in rotate.json()["error"]
+    assert enrol.status_code == 409 and "retired" in errors_of(enrol)["status"]
+    assert rotate.status_code == 409 and "retired" in errors_of(rotate)["status"]
     assert not DeviceAssignment.objects.exists()
 
 
@@ -260,7 +250,7 @@ def test_list_searches_by_serial_or_patient(api, team):
 def test_a_bad_filter_is_a_400_naming_the_field(api):
     response = api.get("/api/v1/devices/?offline_hours=soon")
     assert response.status_code == 400
-    assert "offline_hours" in response.json()
+    assert "offline_hours" in errors_of(response)
 
 
 def test_enrolment_patients_lists_active_patients_by_identifiers_only(api, team):
@@ -300,7 +290,7 @@ def test_csv_import_through_the_api_refuses_a_non_utf8_file_with_400(api):
     response = api.post("/api/v1/devices/import/", b"serial,kind\nSN-\xe9,cgm\n",
                         content_type="text/csv")
     assert response.status_code == 400
-    assert "not UTF-8" in response.json()["file"][0]
+    assert "not UTF-8" in errors_of(response)["file"]
     assert not Device.objects.exists()
 
 

@@ -128,7 +128,7 @@ def restartable_server(transactional_db):
 
     def start():
         proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                 "rpm.asgi:application"], cwd=BASE_DIR, env=env, stdout=log,
+                                 "config.asgi:application"], cwd=BASE_DIR, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         procs.append(proc)
         wait_for_port(port)

@@ -10,7 +10,7 @@ from alerts.defaults import install_default_rules
 from alerts.models import Alert, AlertRule
 from tests.builders import make_patient, make_team, make_user
 from tests.conftest import browser_login
-from tests.patients.readings import add_readings, every
+from tests.readings import add_readings, every
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import pytest
 from patients.adherence import measurement_calendar, medication_adherence
 from patients.models import ExpectedMeasurement, MedicationSchedule
 from tests.builders import make_patient
-from tests.patients.readings import add_readings
+from tests.readings import add_readings
 
 UTC = dt.UTC
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")

@@ -15,22 +15,11 @@ from fhir.resources.R4B.observation import Observation
 
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_team, make_user
-from tests.patients.readings import add_readings, every
+from tests.conftest import errors_of
+from tests.readings import add_readings, every
 
 UTC = dt.UTC
 DAY = dt.datetime(2026, 1, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def physician(team):
-    return make_user("physician-x", role="physician", team=team)
-
-
-@pytest.fixture
-def client(physician):
-    c = Client()
-    c.force_login(physician)
-    return c
 
 
 @pytest.fixture
@@ -50,12 +39,12 @@ def csv_rows(response):
     return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
-def fhir(client, patient, **params):
-    return client.get(f"/api/v1/patients/{patient.id}/export/fhir/", params)
+def fhir(physician_client, patient, **params):
+    return physician_client.get(f"/api/v1/patients/{patient.id}/export/fhir/", params)
 
 
-def test_csv_contains_exactly_the_range(client, patient, readings):
-    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/",
+def test_csv_contains_exactly_the_range(physician_client, patient, readings):
+    response = physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/",
                           {"start": "2026-01-10T00:00:00Z", "end": "2026-01-11T00:00:00Z"})
     rows = csv_rows(response)
     times = [dt.datetime.fromisoformat(r["measured_at_utc"]) for r in rows]
@@ -63,37 +52,38 @@ def test_csv_contains_exactly_the_range(client, patient, readings):
     assert min(times) == DAY and max(times) < DAY + dt.timedelta(days=1)
 
 
-def test_csv_rows_carry_source_and_device(client, patient, readings):
-    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/",
+def test_csv_rows_carry_source_and_device(physician_client, patient, readings):
+    response = physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/",
                           {"start": "2026-01-10T09:30:00Z", "end": "2026-01-10T09:30:01Z"})
     spo2 = next(r for r in csv_rows(response) if r["metric"] == "spo2")
     assert (spo2["value"], spo2["unit"], spo2["source"], spo2["device_serial"]) == ("96.0", "%", "seed",
                                                                                      readings.serial)
 
 
-def test_csv_is_a_download(client, patient, readings):
-    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "2026-01-10", "end": "2026-01-10"})
+def test_csv_is_a_download(physician_client, patient, readings):
+    response = physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/",
+                                    {"start": "2026-01-10", "end": "2026-01-10"})
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
 
 
-def test_fhir_export_is_a_valid_bundle_of_observations(client, patient, readings):
-    body = fhir(client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
+def test_fhir_export_is_a_valid_bundle_of_observations(physician_client, patient, readings):
+    body = fhir(physician_client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
     bundle = Bundle.model_validate(body)
     assert bundle.type == "collection"
     for entry in body["entry"]:
         Observation.model_validate(entry["resource"])
 
 
-def test_fhir_export_contains_exactly_the_range(client, patient, readings):
-    body = fhir(client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
+def test_fhir_export_contains_exactly_the_range(physician_client, patient, readings):
+    body = fhir(physician_client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
     times = [dt.datetime.fromisoformat(e["resource"]["effectiveDateTime"]) for e in body["entry"]]
     assert min(times) == DAY and max(times) < DAY + dt.timedelta(days=1)
     assert len(body["entry"]) == 24 + 1 + 1  # heart rate, one BP panel, SpO2; the dose event has no LOINC
 
 
-def test_blood_pressure_is_one_observation_with_two_components(client, patient, readings):
-    body = fhir(client, patient, start="2026-01-10T08:01:00Z", end="2026-01-10T08:10:00Z").json()
+def test_blood_pressure_is_one_observation_with_two_components(physician_client, patient, readings):
+    body = fhir(physician_client, patient, start="2026-01-10T08:01:00Z", end="2026-01-10T08:10:00Z").json()
     (entry,) = body["entry"]
     bp = entry["resource"]
     assert bp["code"]["coding"][0]["code"] == "85354-9"
@@ -102,8 +92,8 @@ def test_blood_pressure_is_one_observation_with_two_components(client, patient, 
     assert {c["valueQuantity"]["code"] for c in bp["component"]} == {"mm[Hg]"}
 
 
-def test_vital_signs_carry_loinc_ucum_and_the_vital_signs_profile(client, patient, readings):
-    body = fhir(client, patient, start="2026-01-10T09:30:00Z", end="2026-01-10T09:30:01Z").json()
+def test_vital_signs_carry_loinc_ucum_and_the_vital_signs_profile(physician_client, patient, readings):
+    body = fhir(physician_client, patient, start="2026-01-10T09:30:00Z", end="2026-01-10T09:30:01Z").json()
     (entry,) = body["entry"]
     spo2 = entry["resource"]
     assert [c["code"] for c in spo2["code"]["coding"]] == ["2708-6", "59408-5"]
@@ -112,9 +102,9 @@ def test_vital_signs_carry_loinc_ucum_and_the_vital_signs_profile(client, patien
     assert spo2["category"][0]["coding"][0]["code"] == "vital-signs"
 
 
-def test_both_exports_are_audited(client, patient, physician, readings):
-    client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "2026-01-10", "end": "2026-01-10"})
-    fhir(client, patient, start="2026-01-10", end="2026-01-10")
+def test_both_exports_are_audited(physician_client, patient, physician, readings):
+    physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "2026-01-10", "end": "2026-01-10"})
+    fhir(physician_client, patient, start="2026-01-10", end="2026-01-10")
     verbs = set(AuditEvent.objects.filter(actor=physician, patient=patient, action="export")
                 .values_list("verb", flat=True))
     assert verbs == {"patient.export.csv", "patient.export.fhir"}
@@ -128,6 +118,6 @@ def test_another_teams_physician_gets_404_for_exports(patient, readings, kind):
     assert c.get(f"/api/v1/patients/{patient.id}/export/{kind}/").status_code == 404
 
 
-def test_a_bad_export_range_is_a_400_naming_the_parameter(client, patient):
-    response = client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "soon"})
-    assert response.status_code == 400 and "start" in response.json()
+def test_a_bad_export_range_is_a_400_naming_the_parameter(physician_client, patient):
+    response = physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "soon"})
+    assert response.status_code == 400 and "start" in errors_of(response)

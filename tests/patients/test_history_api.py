@@ -7,32 +7,21 @@ from django.test import Client
 
 from rpm.models import AuditEvent
 from tests.builders import make_patient, make_team, make_user
-from tests.patients.readings import add_readings, every
+from tests.conftest import errors_of
+from tests.readings import add_readings, every
 
 UTC = dt.UTC
 
 
-@pytest.fixture
-def physician(team):
-    return make_user("physician-h", role="physician", team=team)
+def get(physician_client, patient, **params):
+    return physician_client.get(f"/api/v1/patients/{patient.id}/readings/", params)
 
 
-@pytest.fixture
-def client(physician):
-    c = Client()
-    c.force_login(physician)
-    return c
-
-
-def get(client, patient, **params):
-    return client.get(f"/api/v1/patients/{patient.id}/readings/", params)
-
-
-def test_a_dense_month_comes_back_within_max_points(client, patient):
+def test_a_dense_month_comes_back_within_max_points(physician_client, patient):
     start = dt.datetime(2026, 1, 1, tzinfo=UTC)
     add_readings(patient, "heart_rate", ((at, 60 + i % 30) for i, at in enumerate(every(start, dt.timedelta(minutes=1),
                                                                                           30 * 1440))))
-    body = get(client, patient, metric="heart_rate", start="2026-01-01T00:00:00Z", end="2026-01-31T00:00:00Z",
+    body = get(physician_client, patient, metric="heart_rate", start="2026-01-01T00:00:00Z", end="2026-01-31T00:00:00Z",
                max_points=1500).json()
     series = body["series"]["heart_rate"]
     assert series["raw_count"] == 43_200
@@ -40,30 +29,31 @@ def test_a_dense_month_comes_back_within_max_points(client, patient):
     assert min(series["v"]) == 60 and max(series["v"]) == 89
 
 
-def test_a_spike_between_ordinary_readings_is_in_the_chart(client, patient):
+def test_a_spike_between_ordinary_readings_is_in_the_chart(physician_client, patient):
     start = dt.datetime(2026, 1, 1, tzinfo=UTC)
     values = [72.0] * 20_000
     values[12_345] = 171.0
     add_readings(patient, "heart_rate", zip(every(start, dt.timedelta(minutes=1), 20_000), values, strict=True))
-    body = get(client, patient, metric="heart_rate", start="2026-01-01T00:00:00Z", end="2026-01-15T00:00:00Z",
+    body = get(physician_client, patient, metric="heart_rate", start="2026-01-01T00:00:00Z", end="2026-01-15T00:00:00Z",
                max_points=200).json()
     assert 171.0 in body["series"]["heart_rate"]["v"]
 
 
-def test_range_is_start_inclusive_and_end_exclusive(client, patient):
+def test_range_is_start_inclusive_and_end_exclusive(physician_client, patient):
     start = dt.datetime(2026, 2, 1, tzinfo=UTC)
     add_readings(patient, "spo2", ((at, 97) for at in every(start, dt.timedelta(hours=1), 48)))
-    body = get(client, patient, metric="spo2", start="2026-02-01T10:00:00Z", end="2026-02-01T20:00:00Z").json()
+    body = get(physician_client, patient, metric="spo2", start="2026-02-01T10:00:00Z",
+               end="2026-02-01T20:00:00Z").json()
     series = body["series"]["spo2"]
     assert series["raw_count"] == 10
     assert series["t"][0] == int(dt.datetime(2026, 2, 1, 10, tzinfo=UTC).timestamp() * 1000)
 
 
-def test_a_date_range_on_the_spring_forward_day_covers_its_23_local_hours(client, team):
+def test_a_date_range_on_the_spring_forward_day_covers_its_23_local_hours(physician_client, team):
     london = make_patient(team, timezone="Europe/London")
     add_readings(london, "heart_rate", ((at, 70) for at in every(dt.datetime(2026, 3, 28, tzinfo=UTC),
                                                                   dt.timedelta(hours=1), 72)))
-    body = get(client, london, metric="heart_rate", start="2026-03-29", end="2026-03-29").json()
+    body = get(physician_client, london, metric="heart_rate", start="2026-03-29", end="2026-03-29").json()
     series = body["series"]["heart_rate"]
     assert series["raw_count"] == 23
     assert series["local"][0] == "2026-03-29T00:00:00"
@@ -71,35 +61,36 @@ def test_a_date_range_on_the_spring_forward_day_covers_its_23_local_hours(client
     assert series["local"][-1] == "2026-03-29T23:00:00"
 
 
-def test_local_times_are_the_patients_wall_clock(client, team):
+def test_local_times_are_the_patients_wall_clock(physician_client, team):
     new_york = make_patient(team, timezone="America/New_York")
     add_readings(new_york, "heart_rate", [(dt.datetime(2026, 7, 1, 12, tzinfo=UTC), 70)])
-    body = get(client, new_york, metric="heart_rate", start="2026-07-01", end="2026-07-01").json()
+    body = get(physician_client, new_york, metric="heart_rate", start="2026-07-01", end="2026-07-01").json()
     assert body["series"]["heart_rate"]["local"] == ["2026-07-01T08:00:00"]
 
 
-def test_a_zoomed_range_without_offset_is_read_in_the_patients_zone(client, team):
+def test_a_zoomed_range_without_offset_is_read_in_the_patients_zone(physician_client, team):
     new_york = make_patient(team, timezone="America/New_York")
     add_readings(new_york, "heart_rate", [(dt.datetime(2026, 7, 1, 12, tzinfo=UTC), 70),
                                           (dt.datetime(2026, 7, 1, 14, tzinfo=UTC), 71)])
-    body = get(client, new_york, metric="heart_rate", start="2026-07-01 07:30:00", end="2026-07-01 09:00").json()
+    body = get(physician_client, new_york, metric="heart_rate", start="2026-07-01 07:30:00",
+               end="2026-07-01 09:00").json()
     assert body["series"]["heart_rate"]["v"] == [70]
 
 
-def test_blood_pressure_brings_systolic_and_diastolic_together(client, patient):
+def test_blood_pressure_brings_systolic_and_diastolic_together(physician_client, patient):
     at = dt.datetime(2026, 1, 5, 8, tzinfo=UTC)
     add_readings(patient, "systolic_bp", [(at, 142)])
     add_readings(patient, "diastolic_bp", [(at, 91)])
-    body = get(client, patient, metric="blood_pressure", start="2026-01-05", end="2026-01-05").json()
+    body = get(physician_client, patient, metric="blood_pressure", start="2026-01-05", end="2026-01-05").json()
     assert body["series"]["systolic_bp"]["v"] == [142]
     assert body["series"]["diastolic_bp"]["v"] == [91]
 
 
-def test_glucose_comes_with_time_in_range(client, patient):
+def test_glucose_comes_with_time_in_range(physician_client, patient):
     start = dt.datetime(2026, 1, 5, tzinfo=UTC)
     add_readings(patient, "blood_glucose", zip(every(start, dt.timedelta(minutes=5), 4), [50, 65, 120, 260],
                                                strict=True))
-    body = get(client, patient, metric="blood_glucose", start="2026-01-05", end="2026-01-05").json()
+    body = get(physician_client, patient, metric="blood_glucose", start="2026-01-05", end="2026-01-05").json()
     assert body["series"]["blood_glucose"]["time_in_range"] == {
         "very_low": 25.0, "low": 25.0, "in_range": 25.0, "high": 0.0, "very_high": 25.0}
 
@@ -112,14 +103,14 @@ def test_glucose_comes_with_time_in_range(client, patient):
     ({"metric": "heart_rate", "max_points": "1"}, "max_points"),
     ({"metric": "heart_rate", "start": "2020-01-01", "end": "2026-01-01"}, "start"),
 ])
-def test_bad_query_is_a_400_naming_the_parameter(client, patient, params, field):
-    response = get(client, patient, **params)
+def test_bad_query_is_a_400_naming_the_parameter(physician_client, patient, params, field):
+    response = get(physician_client, patient, **params)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in errors_of(response)
 
 
-def test_viewing_a_chart_is_audited(client, patient, physician):
-    get(client, patient, metric="spo2")
+def test_viewing_a_chart_is_audited(physician_client, patient, physician):
+    get(physician_client, patient, metric="spo2")
     assert AuditEvent.objects.filter(actor=physician, patient=patient, verb="patient.readings").exists()
 
 

@@ -10,7 +10,7 @@ from devices.models import Device
 from patients.models import ClinicalNote, ExpectedMeasurement, Patient
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_team, make_user
-from tests.patients.readings import add_readings, every
+from tests.readings import add_readings, every
 
 UTC = dt.UTC
 

@@ -81,7 +81,7 @@ def test_the_override_replaces_the_default_in_the_rules_in_force(client, patient
 
 
 def test_the_chart_bands_follow_the_override(client, patient, crisis):
-    from tests.patients.readings import add_readings
+    from tests.readings import add_readings
 
     add_readings(patient, "systolic_bp", [(dt.datetime.now(dt.UTC), 130)])
     lower_crisis_to_160(client, patient, crisis)
@@ -123,7 +123,7 @@ def test_another_teams_physician_gets_404(patient, crisis):
 
 def test_preview_shows_what_the_change_would_have_raised_on_the_last_30_days_without_saving(client, patient, crisis,
                                                                                            now):
-    from tests.patients.readings import add_readings
+    from tests.readings import add_readings
 
     day = dt.timedelta(days=1)
     add_readings(patient, "systolic_bp", [(now - 20 * day, 170), (now - 10 * day, 150), (now - 5 * day, 165),
@@ -139,7 +139,7 @@ def test_preview_shows_what_the_change_would_have_raised_on_the_last_30_days_wit
 
 
 def test_the_backtest_api_counts_alerts_with_the_engines_rule_functions(client, patient, crisis, now):
-    from tests.patients.readings import add_readings
+    from tests.readings import add_readings
 
     add_readings(patient, "systolic_bp", [(now - dt.timedelta(days=d), 170) for d in (3, 2, 1)])
     params = {**crisis.params, "bands": [{**crisis.params["bands"][0], "value": 160}, crisis.params["bands"][1]]}

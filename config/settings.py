@@ -1,0 +1,183 @@
+"""Settings, all read from the environment, with no side effects.
+
+Safe production defaults (DEBUG off, SECRET_KEY required) unless DEBUG is set.
+With DATABASE_URL / REDIS_URL unset, they point at the embedded PostgreSQL and
+Redis under var/ (config.embedded); importing them starts nothing, the entry
+points do (`make run`, `make test`, `manage.py` in development).
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from config import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+_EMBEDDED = not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL")
+DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.postgres_url()
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url()
+
+DEBUG = envbool("DEBUG", False)
+# Embedded services mean a laptop, a demo or a test run: development. Configured services
+# mean production unless RPM_ENV says otherwise; seed_demo refuses to run there.
+RPM_ENV = os.environ.get("RPM_ENV") or ("development" if _EMBEDDED else "production")
+if RPM_ENV == "development":
+    SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-not-secret")
+else:
+    SECRET_KEY = os.environ["SECRET_KEY"]
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if RPM_ENV == "development" else "")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "channels",
+    "rpm",
+    "patients",
+    "devices",
+    "alerts",
+    "staff",
+]
+if RPM_ENV == "development":
+    INSTALLED_APPS.append("demo")  # seed_demo and the simulator; production leaves them out
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# A connection pool per process, not persistent connections: under ASGI (daphne) every request runs its sync code
+# in a new thread, so CONN_MAX_AGE would open, and leak, one PostgreSQL connection per request ("too many clients").
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    "min_size": 2, "max_size": envint("DB_POOL_MAX_SIZE", 16), "timeout": 10,
+}
+if os.environ.get("TEST_DATABASE_NAME"):  # lets several test runs share one server
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG and RPM_ENV != "development")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+WHITENOISE_USE_FINDERS = True  # serve straight from static/ without a collectstatic step
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "rpm.api_errors.AutoSchema",
+    "EXCEPTION_HANDLER": "rpm.api_errors.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {"TITLE": "RPM dashboard API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_PREFIX", "rpm")},
+    }
+}
+
+# Live dashboard: one frame per socket at most every LIVE_COALESCE_MS (bursts are batched), and how often a
+# socket re-reads the user's care teams (a removal takes effect within this time, without a reload).
+LIVE_COALESCE_MS = envint("LIVE_COALESCE_MS", 50)
+LIVE_RECHECK_SECONDS = float(os.environ.get("LIVE_RECHECK_SECONDS", 30))
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A device must get its answer even when the broker is down: fail fast, the sweep catches up.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 0.5, "socket_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY = False
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rpm-alerts@localhost")
+
+# Device ingestion limits (DESIGN.md contract)
+INGEST_MAX_BATCH = 5000
+INGEST_MAX_BODY_BYTES = envint("INGEST_MAX_BODY_BYTES", 2 * 1024 * 1024)
+INGEST_BACKFILL_DAYS = envint("INGEST_BACKFILL_DAYS", 30)
+INGEST_FUTURE_TOLERANCE_SECONDS = 300
+DEVICE_RATE_LIMIT_PER_MINUTE = envint("DEVICE_RATE_LIMIT_PER_MINUTE", 600)
+DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BODY_BYTES
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

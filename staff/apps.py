@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class StaffConfig(AppConfig):
+    """Staff users, care-team membership and the audit-log page; no models of its own."""
+
+    name = "staff"
+    verbose_name = "Staff administration"
