@@ -154,4 +154,5 @@ def test_the_backtest_api_refuses_bad_params_naming_them(client, patient, crisis
     response = client.post(f"/api/v1/patients/{patient.id}/rules/{crisis.id}/backtest/",
                            {"params": {"bands": [{"op": "~", "value": 1, "severity": "high"}]}},
                            content_type="application/json")
-    assert response.status_code == 400 and "params.bands[0].op" in response.json()
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["params.bands[0].op"]

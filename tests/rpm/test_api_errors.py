@@ -94,12 +94,13 @@ def test_a_django_validation_error_from_a_service_names_its_fields():
                                         {"field": None, "message": "no"}]}
 
 
-def test_device_ingest_errors_have_the_same_body_plus_their_old_keys(device_client, now):
+def test_device_ingest_request_errors_have_the_same_body_plus_their_old_keys(device_client, now):
     response = device_client.post("/api/v1/readings/", {"id": "m-1", "metric": "heart_rate", "value": 900,
                                                         "unit": "/min", "measured_at": now.isoformat()},
                                   content_type="application/json")
     assert response.status_code == 400
-    assert "outside the plausible range" in errors_of(response)["value"]
+    # a rejected reading answers as a batch item does (DESIGN.md device contract): its errors by field
+    assert "is not a possible heart rate" in response.json()["errors"]["value"]
     assert (response.json()["error"], response.json()["status"]) == ("reading rejected", "rejected")
 
     response = Client(headers={"Authorization": "Device rpmd_nope_nope"}).post("/api/v1/readings/", {},
