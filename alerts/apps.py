@@ -5,10 +5,10 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self) -> None:
-        # connect the readings_stored receivers: the live push and the alert engine
+        # connect the readings_stored receiver that hands new readings to the engine
         from django.db.models.signals import post_delete, post_save
 
-        from alerts import live, receivers  # noqa: F401
+        from alerts import receivers  # noqa: F401
         from alerts.models import AlertRule
         from alerts.selectors import forget_rules
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 from alerts.kinds import KINDS
 from alerts.kinds.base import OPS, PatientFacts, Point, RuleLike, Trigger
 from devices import readings
-from devices.metrics import rounded
 from patients.models import Patient
+from rpm.metrics import rounded
 
 EXAMPLES = 5
 

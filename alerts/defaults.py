@@ -3,7 +3,7 @@ every patient whatever their conditions, then what each condition adds. Installe
 migrations; physicians override them per patient with a reason (alerts.services.override_rule).
 
 Boundaries are inclusive exactly as the sources write them ("<= 92" means 92 alerts) and compared after the
-one half-up rounding at display precision (devices.metrics.round_half_up), as NEWS2 does. Spot-check
+one half-up rounding at display precision (rpm.metrics.round_half_up), as NEWS2 does. Spot-check
 readings are judged one by one; `for_minutes` applies to continuous streams only (alerts.kinds.threshold).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from devices.metrics import LOW_BATTERY_PERCENT
+from rpm.metrics import LOW_BATTERY_PERCENT
 
 NHS_OXIMETRY = "NHS England, pulse oximetry at home and virtual wards: 92 % or less needs urgent review"
 NEWS2_CHART_1 = "RCP NEWS2 (2017) Chart 1"

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from alerts.kinds import validate_params
-from devices.metrics import METRICS
+from rpm.metrics import METRICS
 
 
 class Severity(models.TextChoices):

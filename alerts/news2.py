@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from devices.metrics import round_half_up
+from rpm.metrics import round_half_up
 
 # Parameters scored from readings, in the chart's order, and the metric each comes from.
 READING_PARAMETERS = {

@@ -1,5 +1,6 @@
-"""Who hears about an alert, and how. A notifier is anything with `send(alert=, event=, recipients=)`;
-add SMS or paging by writing one and listing its dotted path in settings.ALERT_NOTIFIERS.
+"""Who hears about an alert, and how. A notifier is anything with `send(alert=, event=, recipients=)`,
+named by its dotted path in settings.ALERT_NOTIFIERS (a registry, as healthchecks' TRANSPORTS): the in-app
+push lives with the screens (clinic.notifiers), e-mail here; add SMS or paging by writing one and listing it.
 
 Called after commit only. A failing notifier (Redis or the mail server down) is logged by alert id
 (never patient data) and does not stop the others.
@@ -15,24 +16,16 @@ from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 
-from alerts import live
 from alerts.models import Alert, Severity
 from patients.models import CareTeamMembership
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NOTIFIERS = ["alerts.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier"]
+DEFAULT_NOTIFIERS = ["alerts.notifiers.EmailNotifier"]  # config.settings.ALERT_NOTIFIERS adds the in-app push
 
 
 class Notifier(Protocol):
     def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None: ...
-
-
-class InAppNotifier:
-    """Every change goes to the browsers over the channel layer (alerts.live)."""
-
-    def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None:
-        live.push_alert(alert, event)
 
 
 # A severity rise, and an acknowledged alert that got worse, are told like a new alert.

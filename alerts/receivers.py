@@ -11,6 +11,7 @@ import logging
 
 from django.dispatch import receiver
 
+from alerts.tasks import evaluate_readings
 from devices.signals import StoredReading, readings_stored
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,6 @@ log = logging.getLogger(__name__)
 
 @receiver(readings_stored, dispatch_uid="alerts.enqueue_evaluation")
 def enqueue_evaluation(sender, readings: list[StoredReading], **kwargs) -> None:
-    from alerts.tasks import evaluate_readings
-
     try:
         evaluate_readings.apply_async(args=[[r.id for r in readings]], kwargs={"patient_id": readings[0].patient_id},
                                       retry=False)

@@ -125,7 +125,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from patients.history import raw_series
+    from devices.readings import raw_series
     from patients.models import CareTeam, CareTeamMembership, ExpectedMeasurement, MonitoringPlan, Patient
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

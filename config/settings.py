@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "patients",
     "devices",
     "alerts",
+    "clinic",
     "staff",
 ]
 if RPM_ENV == "development":
@@ -162,6 +163,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A device must get its answer even when the broker is down: fail fast, the sweep catches up.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 0.5, "socket_timeout": 1}
 CELERY_TASK_PUBLISH_RETRY = False
+
+# Who hears about an alert change (alerts.notifiers): the dashboards, and e-mail for high alerts.
+ALERT_NOTIFIERS = ["clinic.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier"]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rpm-alerts@localhost")

@@ -10,7 +10,7 @@ from devices.device_api import post_readings
 api_v1 = [
     path("readings/", post_readings, name="device-readings"),
     path("auth/token/", obtain_auth_token, name="api-token"),
-    path("", include("patients.api_urls")),
+    path("", include("clinic.api_urls")),
     path("", include("devices.api_urls")),
     path("", include("staff.api_urls")),
     path("", include("alerts.api_urls")),
@@ -20,7 +20,6 @@ handler404 = "rpm.api_errors.not_found"
 handler500 = "rpm.api_errors.server_error"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
@@ -28,8 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("django-admin/", admin.site.urls),
-    path("", include("patients.urls")),
+    path("", include("clinic.urls")),
     path("", include("devices.urls")),
     path("", include("staff.urls")),
-    path("", include("alerts.urls")),
 ]

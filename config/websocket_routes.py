@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from alerts.consumers import DashboardConsumer
+from clinic.consumers import DashboardConsumer
 
 websocket_urlpatterns: list = [
     path("ws/dashboard/", DashboardConsumer.as_asgi()),

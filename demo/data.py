@@ -26,7 +26,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from devices.credentials import issue_token
-from devices.metrics import METRICS
 from devices.models import Device, Reading
 from devices.services import enrol_device, register_device
 from patients.models import (
@@ -38,6 +37,7 @@ from patients.models import (
     MonitoringPlan,
     Patient,
 )
+from rpm.metrics import METRICS
 from rpm.roles import ADMIN, NURSE, PHYSICIAN
 
 DEMO_USERS = ("nurse1", "nurse2", "physician1", "admin1")

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from demo.data import Baseline, measurement
-from devices.metrics import METRICS
+from rpm.metrics import METRICS
 
 # Pill dispensers report doses at their schedule, not at random; the simulator leaves them out.
 SKIPPED_KINDS = frozenset({"pill_dispenser"})

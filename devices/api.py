@@ -17,7 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from devices import csv_import, services
-from devices.metrics import DEVICE_KINDS
 from devices.models import Device
 from devices.selectors import (
     active_credential,
@@ -28,6 +27,7 @@ from devices.selectors import (
 )
 from rpm.api_errors import ErrorSerializer
 from rpm.errors import InvalidInput
+from rpm.metrics import DEVICE_KINDS
 from rpm.roles import IsAdminRole
 
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from devices.metrics import DEVICE_KINDS
 from devices.models import Device
 from devices.selectors import enrolment_patient
 from devices.services import DeviceStateError, enrol_device, register_device
 from rpm import audit
+from rpm.metrics import DEVICE_KINDS
 from rpm.models import AuditEvent
 
 MAX_ROWS = 5000

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from devices.csv_import import MAX_BYTES
-from devices.metrics import DEVICE_KINDS
 from devices.models import Device
 from devices.selectors import enrolment_patient
+from rpm.metrics import DEVICE_KINDS
 
 KIND_CHOICES = [(k, k.replace("_", " ")) for k in DEVICE_KINDS]
 

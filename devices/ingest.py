@@ -19,8 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from devices.metrics import DEVICE_KIND_METRICS, METRICS
 from devices.signals import StoredReading, announce_readings
+from rpm.metrics import DEVICE_KIND_METRICS, METRICS
 
 log = logging.getLogger(__name__)
 

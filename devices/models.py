@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from devices.metrics import DEVICE_KINDS, METRICS, OK, QUALITIES
+from rpm.metrics import DEVICE_KINDS, METRICS, OK, QUALITIES
 
 
 class Device(models.Model):

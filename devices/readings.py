@@ -8,10 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from django.db import connection
 
-from devices.metrics import OK, is_continuous
+from devices.models import Reading
+from rpm.metrics import METRICS, OK, is_continuous
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +127,184 @@ def dose_events(*, patient_id: int, start: dt.datetime, end: dt.datetime) -> lis
                        "AND measured_at >= %s AND measured_at <= %s ORDER BY measured_at",
                        [patient_id, DOSE_METRIC, start, end])
         return [row[0] for row in cursor.fetchall()]
+
+
+def latest_values(patient_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """Latest plausible reading of each metric for each patient: {patient_id: {metric: {value, unit, measured_at}}}.
+    """
+    if not patient_ids:
+        return {}
+    # One index probe per (patient, metric) through the reading_series index.
+    sql = """
+    SELECT p.pid, m.metric, r.value, r.unit, r.measured_at
+    FROM UNNEST(%s::bigint[]) AS p(pid)
+    CROSS JOIN UNNEST(%s::text[]) AS m(metric)
+    CROSS JOIN LATERAL (
+        SELECT value, unit, measured_at FROM devices_reading
+        WHERE patient_id = p.pid AND metric = m.metric AND quality = %s
+        ORDER BY measured_at DESC LIMIT 1
+    ) r
+    """
+    out: dict[int, dict[str, dict[str, Any]]] = {pid: {} for pid in patient_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(patient_ids), list(METRICS), OK])
+        for pid, metric, value, unit, measured_at in cursor.fetchall():
+            out[pid][metric] = {"value": value, "unit": unit, "measured_at": measured_at}
+    return out
+
+
+
+def latest_two(*, patient_ids: list[int], metrics: Sequence[str]
+               ) -> dict[tuple[int, str], list[tuple[float, dt.datetime]]]:
+    """The newest two plausible readings of each metric per patient, newest first: the value a tile shows and the
+    one before it (its trend). One index probe per (patient, metric)."""
+    sql = """
+    SELECT p.pid, m.metric, r.value, r.measured_at
+    FROM UNNEST(%s::bigint[]) AS p(pid)
+    CROSS JOIN UNNEST(%s::text[]) AS m(metric)
+    CROSS JOIN LATERAL (
+        SELECT value, measured_at FROM devices_reading
+        WHERE patient_id = p.pid AND metric = m.metric AND quality = %s
+        ORDER BY measured_at DESC LIMIT 2
+    ) r
+    ORDER BY 1, 2, 4 DESC
+    """
+    out: dict[tuple[int, str], list[tuple[float, dt.datetime]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(patient_ids), list(metrics), OK])
+        for pid, metric, value, measured_at in cursor.fetchall():
+            out.setdefault((pid, metric), []).append((value, measured_at))
+    return out
+
+
+def bucket_means(*, patient_ids: list[int], metrics: Sequence[str], start: dt.datetime, end: dt.datetime,
+                 minutes: int) -> dict[tuple[int, str], list[list[float]]]:
+    """Mean plausible value per `minutes` bucket in (start, end]: [[epoch seconds, value], ...] per patient and
+    metric (a tile's sparkline)."""
+    sql = """
+    SELECT patient_id, metric,
+           EXTRACT(EPOCH FROM date_bin(make_interval(mins => %s), measured_at, TIMESTAMPTZ '2000-01-01')) AS bucket,
+           avg(value)
+    FROM devices_reading
+    WHERE patient_id = ANY(%s) AND metric = ANY(%s) AND measured_at > %s AND measured_at <= %s AND quality = %s
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    """
+    out: dict[tuple[int, str], list[list[float]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [minutes, list(patient_ids), list(metrics), start, end, OK])
+        for pid, metric, bucket, value in cursor.fetchall():
+            out.setdefault((pid, metric), []).append([float(bucket), round(value, 2)])
+    return out
+
+
+def received_since(*, patient_ids: list[int], since: dt.datetime, measured_after: dt.datetime, limit: int
+                   ) -> list[tuple]:
+    """(id, patient id, metric, value, measured_at, received_at, quality) of readings received after `since` and
+    measured after `measured_after` (which bounds the scan to the reading_series index), oldest received first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, patient_id, metric, value, measured_at, received_at, quality FROM devices_reading "
+                       "WHERE patient_id = ANY(%s) AND metric = ANY(%s) AND measured_at >= %s AND received_at > %s "
+                       "ORDER BY received_at, id LIMIT %s",
+                       [list(patient_ids), list(METRICS), measured_after, since, limit])
+        return cursor.fetchall()
+
+
+def metrics_per_interval(*, patient_id: int, bounds: Sequence[dt.datetime], metrics: Sequence[str]
+                         ) -> list[tuple[int, str]]:
+    """(interval index, metric) for each of these metrics with a reading in [bounds[i], bounds[i + 1]): one index
+    probe per (interval, metric) rather than a month of minute-by-minute rows (the calendar of data days)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.i - 1, m.metric "
+            "FROM UNNEST(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS d(lo, hi, i) "
+            "CROSS JOIN UNNEST(%s::text[]) AS m(metric) "
+            "WHERE EXISTS (SELECT 1 FROM devices_reading r WHERE r.patient_id = %s AND r.metric = m.metric "
+            "AND r.measured_at >= d.lo AND r.measured_at < d.hi)",
+            [list(bounds[:-1]), list(bounds[1:]), list(metrics), patient_id])
+        return cursor.fetchall()
+
+
+def times_and_values(*, reading_ids: Sequence[int]) -> dict[int, tuple[dt.datetime, float]]:
+    """{id: (measured_at, value)} of these readings (where a chart places an alert)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, measured_at, value FROM devices_reading WHERE id = ANY(%s)", [list(reading_ids)])
+        return {i: (at, value) for i, at, value in cursor.fetchall()}
+
+
+def newest_ids(*, patient_id: int, metrics: Sequence[str], offset: int, limit: int) -> list[int]:
+    """Ids of one page of the patient's readings of these metrics, newest first. The newest offset + limit of
+    each metric through the reading_series index, then merged: sorting every reading of the patient (hundreds of
+    thousands at one a minute) for one page is what this avoids."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.id FROM UNNEST(%s::text[]) AS m(metric) CROSS JOIN LATERAL ("
+            "  SELECT id, measured_at FROM devices_reading WHERE patient_id = %s AND metric = m.metric"
+            "  ORDER BY measured_at DESC, id DESC LIMIT %s) r "
+            "ORDER BY r.measured_at DESC, r.id DESC OFFSET %s LIMIT %s",
+            [list(metrics), patient_id, offset + limit, offset, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def with_devices(*, reading_ids: Sequence[int]) -> dict[int, Reading]:
+    """These readings as rows, with the device that sent each (a table of readings)."""
+    return Reading.objects.select_related("device").in_bulk(list(reading_ids))
+
+
+def of_device(*, device_id: int, limit: int) -> list[Reading]:
+    """What one device sent last, newest received first, with the patient (the device page)."""
+    return list(Reading.objects.filter(device_id=device_id).select_related("patient")
+                .order_by("-received_at", "-id")[:limit])
+
+
+def in_range(*, patient_id: int, start: dt.datetime, end: dt.datetime, chunk: int = 5000):
+    """(measured_at, metric, value, unit, source, device serial, received_at, quality, id, device kind) with
+    start <= measured_at < end, in time order, streamed in chunks (exports)."""
+    return (Reading.objects.filter(patient_id=patient_id, measured_at__gte=start, measured_at__lt=end)
+            .order_by("measured_at", "metric", "id")
+            .values_list("measured_at", "metric", "value", "unit", "source", "device__serial", "received_at",
+                         "quality", "id", "device__kind")
+            .iterator(chunk_size=chunk))
+
+
+_PG_EPOCH_US = int(dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp()) * 1_000_000
+# The whole series comes back as two bytea values of packed big-endian int64 (timestamptz_send: µs since
+# 2000-01-01) and float8: one row, no Python object per reading, read in place by numpy. The ordered
+# aggregate takes its order from the reading_series index scan, so PostgreSQL does not sort.
+_RAW_SQL = (
+    "SELECT string_agg(timestamptz_send(measured_at), ''::bytea ORDER BY measured_at), "
+    "string_agg(float8send(value), ''::bytea ORDER BY measured_at) FROM devices_reading "
+    "WHERE patient_id = %s AND metric = %s AND measured_at >= %s AND measured_at < %s AND quality = %s"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Times as epoch milliseconds (UTC) and values, in time order."""
+
+    t_ms: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def raw_series(*, patient_id: int, metric: str, start: dt.datetime, end: dt.datetime) -> Series:
+    """Every plausible reading of one metric with start <= measured_at < end, oldest first, packed (a chart)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RAW_SQL, [patient_id, metric, start, end, OK])
+        packed_times, packed_values = cursor.fetchone()
+    if packed_times is None:
+        return Series(t_ms=np.empty(0, dtype=np.int64), values=np.empty(0, dtype=np.float64))
+    t_ms = (np.frombuffer(packed_times, dtype=">i8").astype(np.int64) + _PG_EPOCH_US) // 1000
+    return Series(t_ms=t_ms, values=np.frombuffer(packed_values, dtype=">f8").astype(np.float64))
+
+
+def implausible_in_range(*, patient_id: int, metrics: Sequence[str], start: dt.datetime, end: dt.datetime,
+                         limit: int = 500) -> list[tuple[int, str, dt.datetime, float]]:
+    """(id, metric, measured_at, value) of the readings flagged implausible in [start, end): a chart marks them
+    apart from the series it draws."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, metric, measured_at, value FROM devices_reading WHERE patient_id = %s "
+                       "AND metric = ANY(%s) AND measured_at >= %s AND measured_at < %s AND quality <> %s "
+                       "ORDER BY measured_at LIMIT %s", [patient_id, list(metrics), start, end, OK, limit])
+        return cursor.fetchall()

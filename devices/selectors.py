@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from devices.metrics import LOW_BATTERY_PERCENT
+from devices import readings as sent_readings
 from devices.models import Device, DeviceAssignment, DeviceCredential, IngestRejection, Reading
 from patients.models import Patient
+from rpm.metrics import LOW_BATTERY_PERCENT
 
 
 def _current_assignments() -> Prefetch:
@@ -108,8 +109,7 @@ def device_history(*, device_id: int, readings: int = 20, rejections: int = 20) 
         assignments=list(device.assignments.select_related("patient").order_by("-started_at", "-id")),
         credentials=list(device.credentials.select_related("created_by").order_by("-created_at", "-id")
                          .defer("secret_hash")),
-        readings=list(Reading.objects.filter(device=device).select_related("patient")
-                      .order_by("-received_at", "-id")[:readings]),
+        readings=sent_readings.of_device(device_id=device.id, limit=readings),
         rejections=list(device.rejections.order_by("-at", "-id")[:rejections]),
     )
 

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 from devices import services
 from devices.csv_import import import_devices
 from devices.forms import EnrolForm, ImportForm, InventoryFilterForm, RegisterDeviceForm, RetireForm
-from devices.metrics import DEVICE_KIND_CATALOGUE, LOW_BATTERY_PERCENT
 from devices.models import Device
 from devices.selectors import (
     active_credential,
@@ -28,6 +27,7 @@ from devices.selectors import (
     patients_for_enrolment,
 )
 from rpm import audit
+from rpm.metrics import DEVICE_KIND_CATALOGUE, LOW_BATTERY_PERCENT
 from rpm.models import AuditEvent
 from rpm.roles import admin_required
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from devices.metrics import METRICS
+from rpm.metrics import METRICS
 
 
 def validate_timezone(value: str) -> None:

@@ -9,9 +9,9 @@ import itertools
 from collections.abc import Iterable
 
 from devices.ingest import ingest
-from devices.metrics import METRICS
 from devices.models import Device, Reading
 from patients.models import Patient
+from rpm.metrics import METRICS
 
 _message_ids = itertools.count(1)
 

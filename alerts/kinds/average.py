@@ -26,7 +26,7 @@ from alerts.kinds.base import (
     show,
     usable,
 )
-from devices.metrics import rounded
+from rpm.metrics import rounded
 
 
 def window_mean(points: Sequence[Point], end: dt.datetime, days: float) -> tuple[float, list[Point]]:

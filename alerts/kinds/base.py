@@ -2,7 +2,7 @@
 about the patient a rule may depend on, and the formatting that puts a decision into words.
 
 Pure: no database access. A rule reads values rounded half up at the metric's display precision
-(devices.metrics.rounded), the same rounding as NEWS2 and every screen, so a decision, its explanation
+(rpm.metrics.rounded), the same rounding as NEWS2 and every screen, so a decision, its explanation
 and what a nurse reads on a tile always agree.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from devices.metrics import METRICS, OK, rounded
 from devices.readings import Point
+from rpm.metrics import METRICS, OK, rounded
 
 SEVERITIES = ("info", "low", "medium", "high")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}

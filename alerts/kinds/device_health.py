@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alerts.kinds.base import minutes_text, number
-from devices.metrics import DEVICE_KIND_CATALOGUE, SPOT_CHECK_SILENCE, is_continuous
+from rpm.metrics import DEVICE_KIND_CATALOGUE, SPOT_CHECK_SILENCE, is_continuous
 
 DEVICE_MODES = ("all", "continuous", "spot_check")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alerts.kinds.base import PatientFacts, Recovery, RuleLike, Series, Trigger, display, show
-from devices.metrics import IMPLAUSIBLE, METRICS, OK
+from rpm.metrics import IMPLAUSIBLE, METRICS, OK
 
 
 class ImplausibleReadingKind:

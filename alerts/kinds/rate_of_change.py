@@ -27,7 +27,7 @@ from alerts.kinds.base import (
     show,
     usable,
 )
-from devices.metrics import METRICS, rounded
+from rpm.metrics import METRICS, rounded
 
 WINDOW_OPS = (">=", ">")
 

@@ -42,7 +42,7 @@ from alerts.kinds.base import (
     show,
     usable,
 )
-from devices.metrics import METRICS, max_gap, rounded
+from rpm.metrics import METRICS, max_gap, rounded
 
 # readings of the same measurement (a cuff's systolic and diastolic) are a moment apart at most
 SAME_MOMENT = dt.timedelta(minutes=2)

@@ -13,10 +13,10 @@ from django.test import Client
 
 from demo import data as demo
 from devices.credentials import authenticate_device
-from devices.metrics import DEVICE_KIND_METRICS
 from devices.models import Device, DeviceCredential, Reading
 from patients.models import MedicationSchedule, MonitoringPlan, Patient
 from patients.selectors import patients_visible_to
+from rpm.metrics import DEVICE_KIND_METRICS
 
 PASSWORD = "demo-password-for-tests"
 

@@ -8,7 +8,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from devices.metrics import METRICS
+from rpm.metrics import METRICS
 
 NOW = dt.datetime.now(dt.UTC)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from devices.metrics import DEVICE_KIND_METRICS, DEVICE_KINDS, METRICS
+from rpm.metrics import DEVICE_KIND_METRICS, DEVICE_KINDS, METRICS
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from alerts.kinds import rate_of_change
 from alerts.kinds.base import PatientFacts
-from devices.metrics import LB_TO_KG
+from rpm.metrics import LB_TO_KG
 from tests.alerts.kinds.helpers import T0, default, evaluate, points
 
 WEIGHT = default("Heart failure weight gain")

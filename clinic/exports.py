@@ -11,9 +11,9 @@ import io
 import uuid
 from collections.abc import Iterator
 
-from devices.metrics import METRICS
-from devices.models import Reading
+from devices import readings
 from patients.models import Patient
+from rpm.metrics import METRICS
 
 CSV_COLUMNS = ["measured_at_utc", "measured_at_local", "metric", "value", "unit", "source", "device_serial",
                "received_at_utc"]
@@ -40,12 +40,7 @@ CATEGORIES = {"blood_glucose": ("laboratory", "Laboratory"), "steps": ("activity
 
 def readings_in_range(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> Iterator[tuple]:
     """(measured_at, metric, value, unit, source, device serial, received_at) with start <= measured_at < end."""
-    return (
-        Reading.objects.filter(patient=patient, measured_at__gte=start, measured_at__lt=end)
-        .order_by("measured_at", "metric")
-        .values_list("measured_at", "metric", "value", "unit", "source", "device__serial", "received_at")
-        .iterator(chunk_size=5000)
-    )
+    return (row[:7] for row in readings.in_range(patient_id=patient.pk, start=start, end=end))
 
 
 def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> Iterator[str]:

@@ -119,3 +119,14 @@ def test_another_teams_physician_gets_404(patient):
     c = Client()
     c.force_login(outsider)
     assert get(c, patient, metric="heart_rate").status_code == 404
+
+
+def test_implausible_readings_are_left_out_of_the_series_and_listed_to_be_marked(physician_client, patient):
+    from devices.models import Reading
+
+    now = dt.datetime.now(dt.UTC)
+    add_readings(patient, "spo2", [(now - dt.timedelta(hours=2), 96), (now - dt.timedelta(hours=1), 45)])
+    Reading.objects.filter(value=45).update(quality="implausible")
+    body = get(physician_client, patient, metric="spo2").json()
+    assert body["series"]["spo2"]["v"] == [96]
+    assert [(r["metric"], r["value"]) for r in body["implausible"]] == [("spo2", 45)]

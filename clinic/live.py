@@ -27,8 +27,9 @@ import redis.asyncio
 from django.conf import settings
 from django.dispatch import receiver
 
-from devices.metrics import METRICS, OK
 from devices.signals import StoredReading, readings_stored
+from patients.models import Patient
+from rpm.metrics import METRICS, OK
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +161,6 @@ def push_readings(readings: list[StoredReading]) -> None:
     """Send one message with these readings (all one patient's, per ingest call) to the patient's team group."""
     if not readings:
         return
-    from patients.models import Patient
-
     pushed_at = dt.datetime.now(dt.UTC)  # just after commit: what bench/live.py measures latency from
     patient_id = readings[0].patient_id
     care_team_id = Patient.objects.filter(id=patient_id).values_list("care_team_id", flat=True).first()
@@ -177,7 +176,7 @@ def push_alert(alert, event: str) -> None:
     _publish(team_group(alert.patient.care_team_id), [alert_event(alert, event)], alert.patient_id)
 
 
-@receiver(readings_stored, dispatch_uid="alerts.live.push_readings")
+@receiver(readings_stored, dispatch_uid="clinic.live.push_readings")
 def _on_readings_stored(sender, readings: list[StoredReading], **kwargs) -> None:
     # Runs after commit; a failure here (Redis down) is logged by announce_readings and the
     # dashboards catch up from the database when they reconnect.

@@ -1,10 +1,11 @@
-"""Page routes of this app."""
+"""Page routes of the clinicians' screens."""
 
 from django.urls import path
 
-from patients import views
+from clinic import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("patients/<int:patient_id>/", views.patient_page, name="patient-page"),
     path("patients/<int:patient_id>/notes/", views.add_note, name="patient-add-note"),
     path("patients/<int:patient_id>/thresholds/<int:rule_id>/", views.set_threshold, name="patient-set-threshold"),

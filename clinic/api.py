@@ -14,12 +14,14 @@ from rest_framework.response import Response
 
 from alerts.models import Alert
 from alerts.selectors import news2_status
-from devices.metrics import METRICS
-from patients import exports, history, services, summary, thresholds
+from clinic import exports, history, summary, thresholds
+from devices.readings import latest_values
+from patients import services
 from patients.models import MonitoringPlan, Patient
-from patients.selectors import latest_values, patients_visible_to
+from patients.selectors import patients_visible_to
 from rpm import audit
 from rpm.errors import InvalidInput, NotAllowed, NotFound
+from rpm.metrics import METRICS
 from rpm.models import AuditEvent
 from rpm.roles import IsClinician, IsPhysician
 

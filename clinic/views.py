@@ -1,4 +1,5 @@
-"""The physician's patient page and its forms (clinical notes, threshold overrides)."""
+"""The clinicians' pages: home (the live dashboard for nurses and physicians), the patient page and its forms
+(clinical notes, threshold overrides with a back-test, NEWS2 settings)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,40 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from alerts.selectors import facts_for, news2_status, rules_in_force
-from devices.metrics import METRICS
-from patients import adherence, notes, services, summary, thresholds
-from patients.models import MonitoringPlan, Patient
-from patients.selectors import latest_values, patients_visible_to
+from clinic import adherence, dashboard, summary, thresholds
+from devices.readings import latest_values
+from patients import notes, services
+from patients.models import Condition, MonitoringPlan, Patient
+from patients.selectors import patients_visible_to
 from rpm import audit
+from rpm.metrics import METRICS
 from rpm.models import AuditEvent
-from rpm.roles import is_clinician, is_physician
+from rpm.roles import is_clinician, is_physician, roles_of
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if is_clinician(request.user):
+        return live_dashboard(request)
+    patients = patients_visible_to(request.user).select_related("care_team")
+    return render(request, "home.html", {"patients": patients, "roles": sorted(roles_of(request.user))})
+
+
+def live_dashboard(request: HttpRequest) -> HttpResponse:
+    """The nurse's live census and alert queue; the browser keeps it current over /ws/dashboard/."""
+    now = timezone.now()
+    return render(request, "clinic/dashboard.html", {
+        "tiles": dashboard.census(user=request.user, now=now),
+        "alerts": dashboard.alert_queue(user=request.user),
+        "cursor": now.isoformat(), "conditions": Condition.choices,
+        "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
+                    for code, m in METRICS.items()},
+    })
+
 
 RANGES = [("24h", "24 h"), ("7d", "7 d"), ("30d", "30 d"), ("90d", "90 d")]
 
@@ -75,7 +100,7 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
 def _render_with_errors(request: HttpRequest, patient: Patient, status: int = 400, **extra) -> HttpResponse:
     context = _page_context(request, patient, now=dt.datetime.now(dt.UTC))
     context.update(extra)
-    return render(request, "patients/patient_page.html", context, status=status)
+    return render(request, "clinic/patient_page.html", context, status=status)
 
 
 @login_required
@@ -84,7 +109,7 @@ def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     now = dt.datetime.now(dt.UTC)
     context = _page_context(request, patient, now=now)
     audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.page", patient=patient)
-    return render(request, "patients/patient_page.html", context)
+    return render(request, "clinic/patient_page.html", context)
 
 
 @login_required

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patients.history import minmax_buckets
+from clinic.history import minmax_buckets
 
 START, END = 0, 1_000_000
 

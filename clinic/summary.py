@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
 from django.db.models import Prefetch
 
 from alerts.kinds import rate_of_change
 from alerts.models import Alert, AlertNote, AlertRule
 from alerts.selectors import RuleInForce, active_rules
 from devices import readings
-from devices.metrics import METRICS
-from devices.models import DeviceAssignment, Reading
+from devices.models import DeviceAssignment
 from patients.models import Patient
+from rpm.metrics import METRICS
 
 READINGS_PAGE_SIZE = 25
 # Shown when no weight rule is in force for the patient: the changes, without a flag.
@@ -65,11 +64,11 @@ def chart_alerts(*, patient: Patient, metrics: list[str], start: dt.datetime, en
                                        opened_at__lt=end)
                   .values("id", "metric", "severity", "state", "explanation", "opened_at", "reading_ids"))
     first_ids = [a["reading_ids"][0] for a in alerts if a["reading_ids"]]
-    readings = {r[0]: r[1:] for r in Reading.objects.filter(id__in=first_ids).values_list("id", "measured_at", "value")}
+    first = readings.times_and_values(reading_ids=first_ids)
     tz = patient.tz
     markers = []
     for a in alerts:
-        at, value = readings.get(a["reading_ids"][0], (a["opened_at"], None)) if a["reading_ids"] else \
+        at, value = first.get(a["reading_ids"][0], (a["opened_at"], None)) if a["reading_ids"] else \
             (a["opened_at"], None)
         markers.append({"id": a["id"], "metric": a["metric"], "severity": a["severity"], "state": a["state"],
                         "explanation": a["explanation"], "at": at.isoformat(), "value": value,
@@ -81,20 +80,10 @@ def readings_page(*, patient: Patient, metric: str | None, page: int,
                   page_size: int = READINGS_PAGE_SIZE) -> dict:
     """One page of readings, newest first; `has_next` without counting the whole history."""
     page = max(page, 1)
-    wanted = page * page_size + 1
     metrics = [metric] if metric else list(METRICS)
-    # Newest `wanted` of each metric through the reading_series index, then merged: sorting every reading of
-    # the patient (hundreds of thousands at one a minute) for one page is what this avoids.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT r.id FROM UNNEST(%s::text[]) AS m(metric) CROSS JOIN LATERAL ("
-            "  SELECT id, measured_at FROM devices_reading WHERE patient_id = %s AND metric = m.metric"
-            "  ORDER BY measured_at DESC, id DESC LIMIT %s) r "
-            "ORDER BY r.measured_at DESC, r.id DESC OFFSET %s LIMIT %s",
-            [metrics, patient.pk, wanted, (page - 1) * page_size, page_size + 1],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-    by_id = Reading.objects.select_related("device").in_bulk(ids[:page_size])
+    ids = readings.newest_ids(patient_id=patient.pk, metrics=metrics, offset=(page - 1) * page_size,
+                              limit=page_size + 1)
+    by_id = readings.with_devices(reading_ids=ids[:page_size])
     return {"rows": [by_id[i] for i in ids[:page_size]], "page": page, "has_next": len(ids) > page_size,
             "has_previous": page > 1, "metric": metric or "",
             "metrics": [(code, m.display) for code, m in METRICS.items()]}

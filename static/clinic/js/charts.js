@@ -70,6 +70,16 @@ function traces(spec, body, yRange) {
       hovertemplate: "%{text}<extra></extra>",
     });
   }
+  const odd = body.implausible || [];
+  if (odd.length) {
+    // outside the plausible range: not part of the series or its bands, shown so nobody misses it
+    out.push({
+      x: odd.map((r) => r.local), y: odd.map((r) => r.value), name: "Implausible (check patient or device)",
+      type: "scatter", mode: "markers", marker: { symbol: "x", size: 10, color: "#6a1b9a" },
+      text: odd.map((r) => `implausible ${SERIES_NAMES[r.metric] || spec.title} ${r.value}: check the patient or the device`),
+      hovertemplate: "%{text}<extra></extra>",
+    });
+  }
   return out;
 }
 

@@ -5,7 +5,7 @@ import zoneinfo
 
 import pytest
 
-from patients.adherence import measurement_calendar, medication_adherence
+from clinic.adherence import measurement_calendar, medication_adherence
 from patients.models import ExpectedMeasurement, MedicationSchedule
 from tests.builders import make_patient
 from tests.readings import add_readings

@@ -10,9 +10,9 @@ import redis
 from django.conf import settings
 from django.test import Client
 
-from alerts import dashboard
-from alerts.live import channel_for, team_group
 from alerts.models import Alert, AlertRule
+from clinic import dashboard
+from clinic.live import channel_for, team_group
 from devices.ingest import ingest
 from devices.models import Device, Reading
 from patients.models import ExpectedMeasurement
@@ -22,7 +22,7 @@ NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
 
 def reading(patient, metric: str, value: float, at: dt.datetime, unit: str | None = None) -> None:
-    from devices.metrics import METRICS
+    from rpm.metrics import METRICS
 
     Reading.objects.create(patient=patient, metric=metric, value=value, unit=unit or METRICS[metric].unit,
                            measured_at=at, received_at=at, source="manual")

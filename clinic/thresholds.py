@@ -15,10 +15,10 @@ from alerts.kinds.base import PatientFacts
 from alerts.models import AlertRule
 from alerts.selectors import RuleInForce, display_bands, facts_for, rules_in_force
 from alerts.services import override_rule
-from devices.metrics import METRICS
-from patients.history import METRIC_GROUPS
+from clinic.history import METRIC_GROUPS
 from patients.models import Patient
 from rpm.errors import InvalidInput
+from rpm.metrics import METRICS
 
 BAND_KINDS = (AlertRule.Kind.THRESHOLD, AlertRule.Kind.PERSISTENCE, AlertRule.Kind.AVERAGE)
 

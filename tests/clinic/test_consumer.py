@@ -1,4 +1,4 @@
-"""The /ws/dashboard/ consumer through the real ASGI stack, fed over real Redis pub/sub (alerts.live.LiveHub)."""
+"""The /ws/dashboard/ consumer through the real ASGI stack, fed over real Redis pub/sub (clinic.live.LiveHub)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from alerts.live import push_alert, team_group
 from alerts.models import Alert, AlertRule
+from clinic.live import push_alert, team_group
 from config.asgi import application
 from devices.ingest import ingest
 from devices.models import Reading

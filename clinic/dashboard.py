@@ -9,17 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import connection
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
 from alerts.kinds import device_health
-from alerts.live import alert_event, reading_event
 from alerts.models import SEVERITY_RANK, Alert, AlertRule
 from alerts.selectors import RuleInForce, active_rules, display_bands, facts_for, news2_status, rules_in_force
-from devices.metrics import METRICS, OK
-from devices.models import DeviceAssignment, Reading
+from clinic.live import alert_event, reading_event
+from devices import readings
+from devices.models import DeviceAssignment
 from patients.models import Condition, Patient
 from patients.selectors import patients_visible_to
+from rpm.metrics import METRICS
 
 CATCH_UP_WINDOW = dt.timedelta(hours=1)
 CATCH_UP_LIMIT = 5000
@@ -54,47 +54,6 @@ def still_signed_in(*, user, session_key: str | None) -> bool:
     if not session_key or not import_module(settings.SESSION_ENGINE).SessionStore().exists(session_key):
         return False
     return get_user_model().objects.filter(id=user.id, is_active=True).exists()
-
-
-def _latest_two(patient_ids: list[int]) -> dict[tuple[int, str], list[tuple[float, dt.datetime]]]:
-    """The newest two plausible readings of each metric per patient: the value shown and the one before (trend)."""
-    sql = """
-    SELECT p.pid, m.metric, r.value, r.measured_at
-    FROM UNNEST(%s::bigint[]) AS p(pid)
-    CROSS JOIN UNNEST(%s::text[]) AS m(metric)
-    CROSS JOIN LATERAL (
-        SELECT value, measured_at FROM devices_reading
-        WHERE patient_id = p.pid AND metric = m.metric AND quality = %s
-        ORDER BY measured_at DESC LIMIT 2
-    ) r
-    ORDER BY 1, 2, 4 DESC
-    """
-    out: dict[tuple[int, str], list[tuple[float, dt.datetime]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [patient_ids, [m for m in METRICS if m not in NOT_ON_TILES], OK])
-        for pid, metric, value, measured_at in cursor.fetchall():
-            out.setdefault((pid, metric), []).append((value, measured_at))
-    return out
-
-
-def _sparklines(patient_ids: list[int], now: dt.datetime) -> dict[tuple[int, str], list[list[float]]]:
-    """Mean value per 15-minute bucket over the last 24 h: [[epoch seconds, value], ...] per patient and metric."""
-    sql = f"""
-    SELECT patient_id, metric,
-           EXTRACT(EPOCH FROM date_bin('{SPARKLINE_BUCKET_MINUTES} minutes', measured_at,
-                                       TIMESTAMPTZ '2000-01-01')) AS bucket,
-           avg(value)
-    FROM devices_reading
-    WHERE patient_id = ANY(%s) AND metric = ANY(%s) AND measured_at > %s AND measured_at <= %s AND quality = 'ok'
-    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-    """
-    out: dict[tuple[int, str], list[list[float]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [patient_ids, [m for m in METRICS if m not in NOT_ON_TILES], now - SPARKLINE_WINDOW,
-                             now + dt.timedelta(minutes=5)])
-        for pid, metric, bucket, value in cursor.fetchall():
-            out.setdefault((pid, metric), []).append([float(bucket), round(value, 2)])
-    return out
 
 
 def trend(latest: float, previous: float | None, *, precision: int) -> str:
@@ -172,8 +131,10 @@ def census(*, user, now: dt.datetime, patient_ids: set[int] | None = None) -> li
     ids = [p.id for p in patients]
     if not ids:
         return []
-    latest = _latest_two(ids)
-    sparks = _sparklines(ids, now)
+    tile_metrics = [m for m in METRICS if m not in NOT_ON_TILES]
+    latest = readings.latest_two(patient_ids=ids, metrics=tile_metrics)
+    sparks = readings.bucket_means(patient_ids=ids, metrics=tile_metrics, start=now - SPARKLINE_WINDOW,
+                                   end=now + dt.timedelta(minutes=5), minutes=SPARKLINE_BUCKET_MINUTES)
     rows = rules_in_force(patients)
     news2 = _news2(patients, now)
     devices = _devices(patients, rows, now)
@@ -231,16 +192,11 @@ def missed_events(*, user, since: dt.datetime, now: dt.datetime) -> list[dict[st
         return None
     start = since - CATCH_UP_OVERLAP
     visible = list(visible_patient_ids(user=user))
-    readings = (Reading.objects
-                # measured_at bounds the scan to the reading_series index; a backfill measured more than
-                # an hour before the cursor is history, not news, and shows on the next census load.
-                .filter(patient_id__in=visible, metric__in=list(METRICS), measured_at__gte=start - CATCH_UP_WINDOW,
-                        received_at__gt=start)
-                .order_by("received_at", "id")
-                .values_list("id", "patient_id", "metric", "value", "measured_at", "received_at", "quality")
-                [:CATCH_UP_LIMIT])
+    # a backfill measured more than an hour before the cursor is history, not news: the next census shows it
+    rows = readings.received_since(patient_ids=visible, since=start, measured_after=start - CATCH_UP_WINDOW,
+                                   limit=CATCH_UP_LIMIT)
     events = [reading_event(reading_id=i, patient_id=p, metric=m, value=v, measured_at=t, at=r, quality=q)
-              for i, p, m, v, t, r, q in readings]
+              for i, p, m, v, t, r, q in rows]
     changed = Alert.objects.filter(patient_id__in=visible, updated_at__gt=start)
     events += [alert_event(a, "changed") for a in _queue(changed)[:CATCH_UP_LIMIT]]
     return events

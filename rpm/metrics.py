@@ -1,13 +1,13 @@
-"""The metric catalogue: every metric named once, with its canonical UCUM unit,
-accepted input units and their conversions, plausible range, device limits and codes;
-and the device kinds, with how each measures (spot check or continuous stream).
+"""The clinical vocabulary every layer speaks, on the ground floor because the record (expected measurements),
+the fleet, the engine and the screens all name metrics: the metric catalogue, every metric named once, with
+its canonical UCUM unit, accepted input units and their conversions, plausible range, device limits and
+codes; and the device kinds, with how each measures (spot check or continuous stream).
 
-Source of codes and conversions: ../shared/clinical/codes.md (HL7 FHIR R4 vital
-signs profile, LOINC, UCUM). Plausible ranges are physiological limits wide enough
-for any living patient: a value outside them is stored with the quality flag
-`implausible` ("check the patient or the device", thresholds.md) and kept out of
-scores and bands. Limits are what a home device can report at all; a value beyond
-them is physically impossible and is rejected.
+Source of codes and conversions: ../shared/clinical/codes.md (HL7 FHIR R4 vital signs profile, LOINC, UCUM).
+Plausible ranges are physiological limits wide enough for any living patient: a value outside them is stored
+with the quality flag `implausible` ("check the patient or the device", thresholds.md) and kept out of scores
+and bands. Limits are what a home device can report at all; a value beyond them is physically impossible and
+is rejected.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import { LiveSocket } from "./live-socket.js";
 
 const SEVERITY_RANK = { info: 0, low: 1, medium: 2, high: 3 };
 const SPARK_BUCKET_S = 15 * 60;
-const NOT_ON_TILES = new Set(["dose_taken"]);  // adherence, not a vital: alerts/dashboard.py NOT_ON_TILES
+const NOT_ON_TILES = new Set(["dose_taken"]);  // adherence, not a vital: clinic/dashboard.py NOT_ON_TILES
 const DAY_S = 24 * 3600;
 const root = document.getElementById("dashboard");
 const tilesEl = document.getElementById("tiles");

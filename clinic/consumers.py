@@ -1,7 +1,7 @@
 """The live dashboard's WebSocket: /ws/dashboard/.
 
 A signed-in clinician's socket joins one group per care team it may see (ward-sized, through
-this process's LiveHub, see alerts.live) and nothing else. It relays the events of visible patients,
+this process's LiveHub, see clinic.live) and nothing else. It relays the events of visible patients,
 coalescing bursts into one frame per `LIVE_COALESCE_MS`, answers a `resume` with what the
 browser missed (from the database), and re-checks the user's care teams every
 `LIVE_RECHECK_SECONDS`, so a removal takes effect without a reload (and then refreshes the
@@ -22,8 +22,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from alerts import dashboard
-from alerts.live import LiveHub, team_group
+from clinic import dashboard
+from clinic.live import LiveHub, team_group
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
 
+from devices.readings import Series, implausible_in_range, raw_series
 from rpm.errors import InvalidInput
 
 DEFAULT_MAX_POINTS = 1500
@@ -22,17 +21,6 @@ MAX_MAX_POINTS = 20_000
 MAX_RANGE = dt.timedelta(days=400)
 # Charts with more than one series; the API's `metric=blood_pressure` asks for both on one chart.
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {"blood_pressure": ("systolic_bp", "diastolic_bp")}
-
-_PG_EPOCH_US = int(dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp()) * 1_000_000
-# The whole series comes back as two bytea values of packed big-endian int64 (timestamptz_send: µs since
-# 2000-01-01) and float8: one row, no Python object per reading, read in place by numpy. The ordered
-# aggregate takes its order from the reading_series index scan, so PostgreSQL does not sort.
-_RAW_SQL = (
-    "SELECT string_agg(timestamptz_send(measured_at), ''::bytea ORDER BY measured_at), "
-    "string_agg(float8send(value), ''::bytea ORDER BY measured_at) FROM devices_reading "
-    "WHERE patient_id = %s AND metric = %s AND measured_at >= %s AND measured_at < %s"
-)
-
 
 class RangeError(InvalidInput):
     """Bad chart or export range; `errors` maps each query parameter to its problem."""
@@ -86,28 +74,6 @@ def parse_max_points(raw: str | None) -> int:
     if not MIN_MAX_POINTS <= value <= MAX_MAX_POINTS:
         raise RangeError({"max_points": f"must be between {MIN_MAX_POINTS} and {MAX_MAX_POINTS}"})
     return value
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    """Times as epoch milliseconds (UTC) and values, in time order."""
-
-    t_ms: np.ndarray
-    values: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-
-def raw_series(*, patient_id: int, metric: str, start: dt.datetime, end: dt.datetime) -> Series:
-    """Every reading of one metric with start <= measured_at < end, oldest first."""
-    with connection.cursor() as cursor:
-        cursor.execute(_RAW_SQL, [patient_id, metric, start, end])
-        packed_times, packed_values = cursor.fetchone()
-    if packed_times is None:
-        return Series(t_ms=np.empty(0, dtype=np.int64), values=np.empty(0, dtype=np.float64))
-    t_ms = (np.frombuffer(packed_times, dtype=">i8").astype(np.int64) + _PG_EPOCH_US) // 1000
-    return Series(t_ms=t_ms, values=np.frombuffer(packed_values, dtype=">f8").astype(np.float64))
 
 
 def minmax_buckets(t_ms: np.ndarray, values: np.ndarray, *, start_ms: int, end_ms: int,
@@ -179,6 +145,10 @@ def chart_series(*, patient_id: int, metric: str, start: dt.datetime, end: dt.da
         if code == "blood_glucose":
             entry["time_in_range"] = glucose_time_in_range(raw.values)
         body["series"][code] = entry
+    # implausible readings stay out of the series (and its bands) but are marked on the chart
+    body["implausible"] = [
+        {"id": i, "metric": code, "value": value, "at": at.isoformat(), "local": _wall_clock(at, tz)}
+        for i, code, at, value in implausible_in_range(patient_id=patient_id, metrics=metrics, start=start, end=end)]
     return body
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
-
 from alerts.selectors import days_covered
-from devices.metrics import METRICS
+from devices import readings
 from patients.doses import PDC_ADHERENT, STATUSES
 from patients.models import Patient
+from rpm.metrics import METRICS
 
 # CMS CPT 99454 (RPM device supply) is billable when readings arrive on at least 16 days of a 30-day period.
 BILLING_DAYS_BAR = 16
@@ -39,17 +38,8 @@ def measurement_calendar(*, patient: Patient, now: dt.datetime, days: int = CALE
     seen: dict[dt.date, set[str]] = {day: set() for day in calendar_days}
     bounds = [_local_midnight(day, tz) for day in [*calendar_days, today + dt.timedelta(days=1)]]
     metrics = [code for code in METRICS if code != DOSE_METRIC]
-    # one index probe per (day, metric) instead of reading a month of minute-by-minute rows
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT d.i, m.metric FROM UNNEST(%s::timestamptz[], %s::timestamptz[]) WITH ORDINALITY AS d(lo, hi, i) "
-            "CROSS JOIN UNNEST(%s::text[]) AS m(metric) "
-            "WHERE EXISTS (SELECT 1 FROM devices_reading r WHERE r.patient_id = %s AND r.metric = m.metric "
-            "AND r.measured_at >= d.lo AND r.measured_at < d.hi)",
-            [bounds[:-1], bounds[1:], metrics, patient.pk],
-        )
-        for index, metric in cursor.fetchall():
-            seen[calendar_days[index - 1]].add(metric)
+    for index, metric in readings.metrics_per_interval(patient_id=patient.pk, bounds=bounds, metrics=metrics):
+        seen[calendar_days[index]].add(metric)
     rows = []
     for day in calendar_days:
         missing = [m for m in expected if m not in seen[day]]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from patients import api
+from clinic import api
 
 urlpatterns = [
     path("patients/", api.patient_list, name="api-patient-list"),

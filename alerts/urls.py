@@ -1,3 +1,0 @@
-"""Page routes of this app."""
-
-urlpatterns: list = []
