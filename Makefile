@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run browser test lint bench stop clean
+.PHONY: run browser test lint bench mutate stop clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,6 +34,24 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m config.embedded exec -- $(PY) bench/ingest.py
+
+# Mutation testing (mutmut) of the clinical core: the rule kinds, NEWS2 and the dose matcher against their pure
+# tests, then the alert lifecycle against the engine and lifecycle tests. Slow (an hour or more); results in
+# .mutmut-cache, `mutmut results` lists survivors.
+MUTATE_PURE := alerts/kinds/,alerts/news2.py,patients/doses.py
+MUTATE_PURE_TESTS := tests/alerts/kinds tests/alerts/test_news2.py tests/patients/test_doses.py tests/alerts/test_defaults.py
+MUTATE_DB := alerts/services.py
+MUTATE_DB_TESTS := tests/alerts/test_lifecycle.py tests/alerts/test_engine.py tests/alerts/test_scheduled_checks.py
+# Texts (explanations, docstrings) are left alone: tests compare whole explanations, and what matters is logic.
+MUTATE_SKIP := string,fstring,decorator,annassign
+mutate: $(STAMP)
+	RPM_ENV=development $(PY) -m config.embedded exec -- $(VENV)/bin/mutmut run --paths-to-mutate "$(MUTATE_PURE)" \
+		--disable-mutation-types "$(MUTATE_SKIP)" \
+		--runner "$(PY) -m pytest -x -q -p no:cacheprovider $(MUTATE_PURE_TESTS)" || true
+	RPM_ENV=development $(PY) -m config.embedded exec -- $(VENV)/bin/mutmut run --paths-to-mutate "$(MUTATE_DB)" \
+		--disable-mutation-types "$(MUTATE_SKIP)" \
+		--runner "$(PY) -m pytest -x -q -p no:cacheprovider $(MUTATE_DB_TESTS)" || true
+	$(VENV)/bin/mutmut results
 
 stop: $(STAMP)
 	$(PY) -m config.embedded stop

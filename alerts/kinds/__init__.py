@@ -1,4 +1,4 @@
-"""Rule kinds: one module per kind, one line each in KINDS (as healthchecks' TRANSPORTS).
+"""Rule kinds: one module per kind, each named by its `code` in KINDS (as healthchecks' TRANSPORTS).
 
 A kind evaluated on readings offers validate(metric, params), metrics(rule), lookback(params, facts),
 evaluate(rule, series, new_ids, facts) -> Trigger | None, recover(rule, series, facts, after=, metric=)
@@ -21,17 +21,10 @@ from alerts.kinds import (
     threshold,
 )
 
-KINDS = {
-    "threshold": threshold.KIND,
-    "persistence": persistence.KIND,
-    "average": average.KIND,
-    "rate_of_change": rate_of_change.KIND,
-    "early_warning_score": early_warning_score.KIND,
-    "implausible_reading": implausible_reading.KIND,
-    "missing_data": missing_data.KIND,
-    "medication_adherence": medication_adherence.KIND,
-    "device_health": device_health.KIND,
-}
+KINDS = {kind.code: kind for kind in (
+    threshold.KIND, persistence.KIND, average.KIND, rate_of_change.KIND, early_warning_score.KIND,
+    implausible_reading.KIND, missing_data.KIND, medication_adherence.KIND, device_health.KIND,
+)}
 READING_KINDS = frozenset(code for code, kind in KINDS.items() if kind.on_readings)
 
 

@@ -36,7 +36,6 @@ def window_mean(points: Sequence[Point], end: dt.datetime, days: float) -> tuple
 
 class AverageKind:
     code = "average"
-    label = "Average over days"
     on_readings = True
     auto_recovers = True
 

@@ -69,7 +69,6 @@ def recovered_text(params: dict) -> str:
 
 class DeviceHealthKind:
     code = "device_health"
-    label = "Device health"
     on_readings = False
 
     def validate(self, metric: str, params: dict) -> dict[str, str]:

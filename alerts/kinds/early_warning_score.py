@@ -70,7 +70,6 @@ def explanation(result: news2.Score, latest: dict[str, Point], facts: PatientFac
 
 class EarlyWarningScoreKind:
     code = "early_warning_score"
-    label = "Early warning score (NEWS2)"
     on_readings = True
     auto_recovers = True
 

@@ -17,7 +17,6 @@ from rpm.metrics import IMPLAUSIBLE, METRICS, OK
 
 class ImplausibleReadingKind:
     code = "implausible_reading"
-    label = "Implausible reading"
     on_readings = True
     auto_recovers = True
 

@@ -40,7 +40,6 @@ def trigger(*, severity: str, params: dict, doses_by_medication: Mapping[str, Se
 
 class MedicationAdherenceKind:
     code = "medication_adherence"
-    label = "Medication adherence"
     on_readings = False
 
     def validate(self, metric: str, params: dict) -> dict[str, str]:

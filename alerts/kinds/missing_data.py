@@ -66,7 +66,6 @@ def recovered_text(metrics: Sequence[str]) -> str:
 
 class MissingDataKind:
     code = "missing_data"
-    label = "Missing data"
     on_readings = False
 
     def validate(self, metric: str, params: dict) -> dict[str, str]:

@@ -9,7 +9,6 @@ from alerts.kinds.threshold import ThresholdKind
 
 class PersistenceKind(ThresholdKind):
     code = "persistence"
-    label = "Persistence"
     persistence_required = True
 
 

@@ -97,7 +97,6 @@ def latest_changes(points: Sequence[Point], *, metric: str, params: dict, tz: dt
 
 class RateOfChangeKind:
     code = "rate_of_change"
-    label = "Rate of change"
     on_readings = True
     auto_recovers = False
 

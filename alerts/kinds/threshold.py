@@ -305,7 +305,6 @@ def lookback(params: dict) -> dt.timedelta:
 
 class ThresholdKind:
     code = "threshold"
-    label = "Threshold"
     on_readings = True
     auto_recovers = True
     persistence_required = False
