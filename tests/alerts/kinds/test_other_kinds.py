@@ -30,6 +30,21 @@ def test_a_plausible_reading_raises_nothing_and_recovers_the_alert():
                    after=T0, metric="spo2") is None
 
 
+def test_of_several_implausible_readings_the_newest_is_named_and_at_most_100_kept():
+    odd = [Point(i, T0 + i * M, 40 + i % 5, "pulse_oximeter", "implausible") for i in range(1, 106)]
+    trigger = evaluate(IMPLAUSIBLE, {"spo2": list(reversed(odd))})
+    assert trigger.explanation.startswith("SpO2 40 %") and trigger.at == T0 + 105 * M
+    assert len(trigger.reading_ids) == 100 and odd[-1].id in trigger.reading_ids
+
+
+def test_a_reading_at_the_same_moment_is_not_a_later_one_and_nothing_later_recovers_nothing():
+    odd = Point(1, T0, 45, "pulse_oximeter", "implausible")
+    same_moment = Point(2, T0, 96, "pulse_oximeter")
+    assert recover(IMPLAUSIBLE, {"spo2": [odd, same_moment]}, after=T0, metric="spo2") is None
+    assert recover(IMPLAUSIBLE, {"spo2": [odd]}, after=T0, metric="spo2") is None
+    assert recover(IMPLAUSIBLE, {"heart_rate": [Point(3, T0 + M, 80)]}, after=T0, metric="spo2") is None
+
+
 def silence(rule, kind, minutes, **extra):
     return device_health.problem(params=rule.params, kind=kind, label=kind, last_seen_at=T0, since=T0,
                                  battery=extra.get("battery"), now=T0 + dt.timedelta(minutes=minutes))

@@ -76,3 +76,15 @@ def test_the_patient_page_shows_each_windows_change_with_the_rules_flag():
     assert [(rate_of_change.window_text(c.window), c.change, c.meets) for c in changes] == [
         ("1 day", 1.0, True), ("3 days", 1.0, False), ("7 days", 1.0, False)]
     assert T0 == series[0].measured_at
+
+
+def test_a_weigh_in_just_after_midnight_yesterday_counts_as_yesterday():
+    just_after_midnight = dt.datetime(2026, 11, 21, 0, 30, tzinfo=dt.UTC)
+    series = {"body_weight": points((0, 80.0), (31 * 60 + 30, 81.0), kind="weight_scale", start=just_after_midnight)}
+    assert evaluate(WEIGHT, series) is not None  # 00:30 on the 21st against 08:00 on the 22nd: one day
+
+
+def test_a_fall_is_measured_from_readings_before_it_never_after():
+    # 150, then 100 (a fall of 50: under the bar), then 170: the 170 came later and is not "before" the 100
+    series = {"blood_glucose": points((0, 150), (15, 100), (20, 170), kind="cgm")}
+    assert evaluate(FALLING, series) is None
