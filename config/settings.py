@@ -178,6 +178,10 @@ INGEST_FUTURE_TOLERANCE_SECONDS = 300
 DEVICE_RATE_LIMIT_PER_MINUTE = envint("DEVICE_RATE_LIMIT_PER_MINUTE", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BODY_BYTES
 
+# Interoperability (devices/fhir, devices/hl7, devices/mqtt): the MRN's identifier system in FHIR resources; the
+# HL7 v2 listener's port and the devices known by sending facility; the MQTT broker and topic prefix.
+FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:rpm:mrn")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
