@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from devices import readings
 from devices.fhir import codes
@@ -45,7 +45,7 @@ def selection_for_code(code: str) -> Selection | None:
     if found is None:
         return None
     metrics, device = found
-    return Selection(**{{None: "metrics", "cgm": "cgm_metrics", "meter": "meter_metrics"}[device]: metrics})
+    return replace(NOTHING, **{{None: "metrics", "cgm": "cgm_metrics", "meter": "meter_metrics"}[device]: metrics})
 
 
 def _pairing(rows: Sequence[ReadingRow]) -> Pairing:
