@@ -185,6 +185,9 @@ MLLP_BIND = os.environ.get("MLLP_BIND", "127.0.0.1")
 MLLP_PORT = envint("MLLP_PORT", 2575)
 # a gateway that sends no OBX-18: "SENDING_FACILITY=DEVICE_SERIAL,..." (MSH-4 -> the device it speaks for)
 MLLP_FACILITY_DEVICES = dict(item.split("=", 1) for item in envlist("MLLP_FACILITY_DEVICES") if "=" in item)
+MQTT_URL = os.environ.get("MQTT_URL") or embedded.mqtt_url()
+MQTT_TOPIC_PREFIX = os.environ.get("MQTT_TOPIC_PREFIX", "rpm")
+MQTT_CLIENT_ID = os.environ.get("MQTT_CLIENT_ID", "rpm-mqtt-bridge")
 
 LOGGING = {
     "version": 1,

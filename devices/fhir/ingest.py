@@ -26,7 +26,7 @@ from devices.credentials import AuthenticatedDevice
 from devices.fhir import codes, mapping
 from devices.fhir.outcome import FhirError, Issue
 from devices.ingest import CREATED, MAX_MESSAGE_ID_LENGTH, REJECTED, IngestOutcome, ingest
-from devices.models import Device, Reading
+from devices.models import Reading
 from devices.rejections import record_rejections
 from devices.telemetry import Telemetry, parse_telemetry, record_telemetry
 from patients.models import Patient
@@ -60,9 +60,7 @@ class Sender:
 
     @classmethod
     def of(cls, device: AuthenticatedDevice) -> Sender:
-        serial = Device.objects.values_list("serial", flat=True).get(pk=device.device_id)
-        mrn = Patient.objects.values_list("mrn", flat=True).get(pk=device.patient_id)
-        return cls(device, serial, mrn)
+        return cls(device, device.serial, Patient.objects.values_list("mrn", flat=True).get(pk=device.patient_id))
 
 
 def _expression(path: str, loc: tuple) -> str:
