@@ -218,10 +218,10 @@ def _number(text: str) -> float | str:
 def store(batches: list[DeviceBatch], mrns: list[str], *, now: dt.datetime) -> None:
     """Every device's readings and telemetry in one transaction, or nothing (Rejected)."""
     devices = {d.serial: d for d in Device.objects.filter(serial__in=[b.serial for b in batches])}
-    current = dict(DeviceAssignment.objects.filter(device__in=devices.values(), ended_at__isnull=True)
-                   .values_list("device__serial", "patient__mrn"))
-    patients = dict(DeviceAssignment.objects.filter(device__in=devices.values(), ended_at__isnull=True)
-                    .values_list("device__serial", "patient_id"))
+    enrolled = {serial: (mrn, patient_id) for serial, mrn, patient_id in DeviceAssignment.objects.filter(
+        device__in=devices.values(), ended_at__isnull=True).values_list("device__serial", "patient__mrn", "patient_id")}
+    current = {serial: mrn for serial, (mrn, _) in enrolled.items()}
+    patients = {serial: patient_id for serial, (_, patient_id) in enrolled.items()}
     errors = []
     for batch in batches:
         device = devices.get(batch.serial)
