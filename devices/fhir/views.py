@@ -79,6 +79,7 @@ def _status_and_issues(exc: Exception, request) -> tuple[int, list[Issue]]:
 
 
 class FhirView(APIView):
+    schema = None  # described by its CapabilityStatement (/fhir/metadata), not the staff API's OpenAPI schema
     renderer_classes = [FhirRenderer]
     content_negotiation_class = FhirNegotiation
     parser_classes: list = []
@@ -191,11 +192,14 @@ class ObservationRead(FhirView):
 class ObservationType(FhirView):
     """GET: search (staff). POST: create (a device)."""
 
+    def _device_posts(self) -> bool:
+        return getattr(self.request, "method", None) == "POST"
+
     def get_authenticators(self):
-        return [] if self.request.method == "POST" else super().get_authenticators()
+        return [] if self._device_posts() else super().get_authenticators()
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "POST" else super().get_permissions()
+        return [AllowAny()] if self._device_posts() else super().get_permissions()
 
     def get(self, request: Request) -> Response:
         params = self.params({"patient", "subject", "code", "category", "date", "_sort"})
