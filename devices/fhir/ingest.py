@@ -49,7 +49,6 @@ class Parsed:
     readings: list[dict] = field(default_factory=list)
     elements: list[dict[str, str]] = field(default_factory=list)
     telemetry: dict[str, tuple[Any, str]] = field(default_factory=dict)  # name -> (value, element)
-    resource_type: str = "Observation"
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ def parse_device(resource: dict, *, sender: Sender, path: str) -> Parsed:
     if resource.get("serialNumber") not in (None, sender.serial) or resource.get("id") not in (
             None, str(sender.device.device_id)):
         raise FhirError(422, "a Device entry may only describe the device whose credential sent the Bundle", path)
-    parsed = Parsed(resource_type="Device")
+    parsed = Parsed()
     for index, version in enumerate(resource.get("version", [])):
         kind = version.get("type") or {}
         if any(c.get("code") == codes.MDC_FIRMWARE for c in _codings(kind)) or kind.get("text") == "firmware":

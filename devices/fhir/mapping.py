@@ -109,11 +109,6 @@ def _code(loinc_codes: Iterable[str]) -> dict:
     return {"coding": codings, "text": codings[0]["display"]}
 
 
-def is_exported(row: ReadingRow) -> bool:
-    """Readings with a LOINC code; dose events have none."""
-    return bool(codes.observation_codes(row.metric, row.device_kind))
-
-
 def observation(entry: Entry) -> dict:
     """One Observation (FHIR R4 vital-signs profile where the metric is a vital sign)."""
     row = entry.anchor
