@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run browser test lint bench mutate stop clean
+.PHONY: run browser test lint bench bench-interop mutate stop clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,6 +34,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m config.embedded exec -- $(PY) bench/ingest.py
+
+# readings/s in over HL7 v2 (MLLP) and MQTT beside the JSON batch endpoint, in one run
+bench-interop: $(STAMP)
+	$(PY) -m config.embedded exec -- $(PY) bench/interop.py
 
 # Mutation testing (mutmut) of the clinical core: the rule kinds, NEWS2 and the dose matcher against their pure
 # tests, then the alert lifecycle against the engine and lifecycle tests. Slow (an hour or more); results in

@@ -115,9 +115,11 @@ def export_csv(request: Request, patient_id: int) -> HttpResponse:
 def export_fhir(request: Request, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
     start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
-    bundle = exports.fhir_bundle(patient=patient, start=start, end=end)
+    bundle = exports.fhir_bundle(patient=patient, start=start, end=end,
+                                 base=request.build_absolute_uri("/fhir").rstrip("/"))
     audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.fhir", patient=patient,
-                 detail={"start": start.isoformat(), "end": end.isoformat(), "observations": len(bundle["entry"])})
+                 detail={"start": start.isoformat(), "end": end.isoformat(),
+                         "observations": len(bundle["entry"]) - 1})
     response = HttpResponse(orjson.dumps(bundle), content_type="application/fhir+json")
     response["Content-Disposition"] = f'attachment; filename="{_export_name(patient, start, end, "fhir.json")}"'
     return response

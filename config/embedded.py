@@ -35,6 +35,7 @@ VAR = Path(os.environ.get("RPM_VAR_DIR", BASE_DIR / "var"))
 # Below 32768, outside Linux's ephemeral port range, so an outgoing connection never holds them.
 PG_PORT = int(os.environ.get("EMBEDDED_PG_PORT", "25432"))
 REDIS_PORT = int(os.environ.get("EMBEDDED_REDIS_PORT", "26379"))
+MQTT_PORT = int(os.environ.get("EMBEDDED_MQTT_PORT", "21883"))  # `make run`'s broker process (config.mqtt_broker)
 PG_DATABASE = "rpm"
 PG_SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 
@@ -45,6 +46,10 @@ def postgres_url() -> str:
 
 def redis_url() -> str:
     return f"redis://127.0.0.1:{REDIS_PORT}/0"
+
+
+def mqtt_url() -> str:
+    return f"mqtt://127.0.0.1:{MQTT_PORT}"
 
 
 @contextmanager

@@ -1,11 +1,13 @@
 """`make run`: the whole system in one foreground command.
 
 Starts the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset, migrates, collects static
-files, seeds demo data on the first run, then runs web (daphne), a Celery worker, Celery beat and the device
-simulator under honcho (see Procfile), printing the URL and the demo logins. Ctrl-C or SIGTERM stops them all,
-then the embedded services this run started.
+files, seeds demo data on the first run, then runs web (daphne), a Celery worker, Celery beat, the HL7 v2 MLLP
+listener, the MQTT bridge (and the embedded MQTT broker when MQTT_URL is unset) and the device simulator under
+honcho (see Procfile), printing the URLs, the ports and the demo logins. Ctrl-C or SIGTERM stops them all, then
+the embedded services this run started.
 
-Environment: PORT (default 8000), BIND (default 127.0.0.1), DEMO_PASSWORD (default: generated once and kept in
+Environment: PORT (default 8000), BIND (default 127.0.0.1), MLLP_PORT (default 2575), MQTT_URL (default: the
+embedded broker on EMBEDDED_MQTT_PORT, 21883), DEMO_PASSWORD (default: generated once and kept in
 var/demo/password), plus everything config.settings reads.
 """
 
@@ -98,12 +100,15 @@ def _prepare(*, demo: bool) -> str | None:
     return password
 
 
-def _banner(url: str, password: str | None) -> str:
+def _banner(url: str, password: str | None, *, mllp: str, mqtt: str) -> str:
     lines = [
         "",
         "=" * 72,
         f"RPM dashboard is running at {url}/",
         f"  API docs:      {url}/api/docs/",
+        f"  FHIR R4:       {url}/fhir/metadata",
+        f"  HL7 v2 (MLLP): {mllp}",
+        f"  MQTT broker:   {mqtt}",
         f"  Django admin:  {url}/django-admin/",
     ]
     if password:
@@ -157,10 +162,16 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     port = int(os.environ.get("PORT", "8000"))
     bind = os.environ.get("BIND", "127.0.0.1")
-    if not _port_free(bind, port):
-        print(f"Port {port} on {bind} is already in use. Stop whatever uses it, or pick another: PORT=8001 make run",
-              file=sys.stderr)
-        return 1
+    mllp_port = int(os.environ.get("MLLP_PORT", "2575"))
+    mqtt_url = os.environ.get("MQTT_URL")
+    ports = [(port, bind, "PORT=8001"), (mllp_port, bind, "MLLP_PORT=2576")]
+    if not mqtt_url:
+        ports.append((embedded.MQTT_PORT, "127.0.0.1", "EMBEDDED_MQTT_PORT=21884"))
+    for wanted, address, other in ports:
+        if not _port_free(address, wanted):
+            print(f"Port {wanted} on {address} is already in use. Stop whatever uses it, or pick another: "
+                  f"{other} make run", file=sys.stderr)
+            return 1
     demo = os.environ["RPM_ENV"] == "development"
     started: list = []
     try:
@@ -173,13 +184,19 @@ def main() -> int:
             "RPM_BIND": bind,
             "RPM_WEB_PORT": str(port),
             "RPM_VAR_DIR": str(embedded.VAR.resolve()),
+            "MLLP_PORT": str(mllp_port),
+            "MQTT_URL": mqtt_url or embedded.mqtt_url(),
+            "EMBEDDED_MQTT_PORT": str(embedded.MQTT_PORT),
         })
         embedded.VAR.mkdir(parents=True, exist_ok=True)
         shown_host = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
         url = f"http://{shown_host}:{port}"
-        processes = ["web", "worker", "beat", *(DEMO_PROCESSES if demo else ())]
+        processes = ["web", "worker", "beat", "mllp", *(() if mqtt_url else ("broker",)), "mqtt",
+                     *(DEMO_PROCESSES if demo else ())]
         print(f"Starting {', '.join(processes)} on {url}/ ...", flush=True)
-        code = _run_procfile(env=env, processes=processes, url=url, banner=_banner(url, password))
+        mqtt_shown = mqtt_url.split("@")[-1] if mqtt_url else f"{embedded.mqtt_url()} (embedded, amqtt)"
+        banner = _banner(url, password, mllp=f"{shown_host}:{mllp_port}", mqtt=mqtt_shown)
+        code = _run_procfile(env=env, processes=processes, url=url, banner=banner)
         # honcho answers 130 or 143 after a Ctrl-C or SIGTERM: a clean stop, not a failure.
         return 0 if code in (130, 143) else code
     except Stop as stop:

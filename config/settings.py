@@ -178,6 +178,17 @@ INGEST_FUTURE_TOLERANCE_SECONDS = 300
 DEVICE_RATE_LIMIT_PER_MINUTE = envint("DEVICE_RATE_LIMIT_PER_MINUTE", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BODY_BYTES
 
+# Interoperability (devices/fhir, devices/hl7, devices/mqtt): the MRN's identifier system in FHIR resources; the
+# HL7 v2 listener's port and the devices known by sending facility; the MQTT broker and topic prefix.
+FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:rpm:mrn")
+MLLP_BIND = os.environ.get("MLLP_BIND", "127.0.0.1")
+MLLP_PORT = envint("MLLP_PORT", 2575)
+# a gateway that sends no OBX-18: "SENDING_FACILITY=DEVICE_SERIAL,..." (MSH-4 -> the device it speaks for)
+MLLP_FACILITY_DEVICES = dict(item.split("=", 1) for item in envlist("MLLP_FACILITY_DEVICES") if "=" in item)
+MQTT_URL = os.environ.get("MQTT_URL") or embedded.mqtt_url()
+MQTT_TOPIC_PREFIX = os.environ.get("MQTT_TOPIC_PREFIX", "rpm")
+MQTT_CLIENT_ID = os.environ.get("MQTT_CLIENT_ID", "rpm-mqtt-bridge")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

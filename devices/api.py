@@ -46,7 +46,7 @@ class DeviceOutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Device
         fields = ["id", "serial", "kind", "manufacturer", "model", "status", "battery_level", "firmware",
-                  "last_seen_at", "created_at", "patient", "credential"]
+                  "signal_strength", "telemetry_at", "last_seen_at", "created_at", "patient", "credential"]
 
     def get_patient(self, device: Device) -> dict | None:
         patient = current_patient(device)

@@ -48,10 +48,11 @@ class AuthenticatedDevice:
     kind: str
     status: str
     patient_id: int | None  # the current assignment's patient
+    serial: str = ""
 
 
 _LOOKUP = """
-SELECT c.id, c.secret_hash, c.revoked_at, c.last_used_at, d.id, d.kind, d.status, a.patient_id
+SELECT c.id, c.secret_hash, c.revoked_at, c.last_used_at, d.id, d.kind, d.status, a.patient_id, d.serial
 FROM devices_devicecredential c
 JOIN devices_device d ON d.id = c.device_id
 LEFT JOIN devices_deviceassignment a ON a.device_id = d.id AND a.ended_at IS NULL
@@ -70,14 +71,14 @@ def authenticate_device(token: str) -> AuthenticatedDevice | None:
         row = cursor.fetchone()
         if row is None:
             return None
-        cred_id, secret_hash, revoked_at, last_used_at, device_id, kind, status, patient_id = row
+        cred_id, secret_hash, revoked_at, last_used_at, device_id, kind, status, patient_id, serial = row
         if not hmac.compare_digest(_hash(secret), secret_hash):
             return None
         if revoked_at is not None:
             # Retiring revokes every credential; the genuine holder is still told why, rather than just "revoked".
             retired = status == Device.Status.RETIRED
-            return AuthenticatedDevice(device_id, cred_id, kind, status, None) if retired else None
+            return AuthenticatedDevice(device_id, cred_id, kind, status, None, serial) if retired else None
         now = timezone.now()
         if last_used_at is None or last_used_at < now - dt.timedelta(minutes=1):
             cursor.execute("UPDATE devices_devicecredential SET last_used_at = %s WHERE id = %s", [now, cred_id])
-    return AuthenticatedDevice(device_id, cred_id, kind, status, patient_id)
+    return AuthenticatedDevice(device_id, cred_id, kind, status, patient_id, serial)

@@ -4,6 +4,8 @@ A plain view with orjson on purpose: a DRF serializer here costs 3x the throughp
 Contract in DESIGN.md; all validation is in devices.ingest. Request errors (credential, size, rate) have the
 API's one body shape (rpm.errors), plus the `error` and `field` keys this endpoint answered before it, for
 device firmware that reads them; a rejected reading answers like a batch item, its `errors` by field.
+Optional `battery`, `firmware` and `signal_strength` beside the reading or the batch are the device's telemetry
+(devices.telemetry); a batch may carry telemetry alone (`"readings": []`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from devices import rate_limit
-from devices.credentials import authenticate_device
+from devices.admission import Refused, admit, token_from_header
 from devices.ingest import CREATED, DUPLICATE, ingest
-from devices.models import Device, Reading
+from devices.models import Reading
 from devices.rejections import record_rejections
+from devices.telemetry import record_telemetry, telemetry_in
 from rpm.errors import error_body
 
 
@@ -51,18 +54,10 @@ def _parse(raw: bytes) -> object:
 def post_readings(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _error(405, "use POST to send readings")
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme != "Device" or not token:
-        return _error(401, "send the device credential as 'Authorization: Device <token>'", "Authorization")
-    device = authenticate_device(token.strip())
-    if device is None:
-        return _error(401, "unknown or revoked device credential", "Authorization")
-    if device.status == Device.Status.RETIRED:
-        return _error(403, "this device is retired and may not send readings; nothing was stored", "Authorization")
-    if device.patient_id is None:
-        return _error(409, "this device is not enrolled to a patient; nothing was stored", "Authorization")
-    if not rate_limit.allow(device.device_id):
-        return _error(429, f"rate limit of {settings.DEVICE_RATE_LIMIT_PER_MINUTE} requests a minute exceeded")
+    try:
+        device = admit(token_from_header(request.headers.get("Authorization", "")))
+    except Refused as refused:
+        return _error(refused.status, refused.message, refused.field)
 
     too_big = f"body larger than {settings.INGEST_MAX_BODY_BYTES} bytes; send smaller batches"
     try:
@@ -78,22 +73,29 @@ def post_readings(request: HttpRequest) -> HttpResponse:
     except orjson.JSONDecodeError as exc:
         return _error(400, f"body is not valid JSON: {exc}", "body")
 
-    if isinstance(body, dict) and "readings" in body:
+    if not isinstance(body, dict):
+        return _error(400, "body must be one reading object or {\"readings\": [...]}", "body")
+    telemetry, errors = telemetry_in(body)
+    if errors:
+        field, message = next(iter(errors.items()))
+        return _error(400, f"{message}; nothing was stored", field)
+
+    if "readings" in body:
         items = body["readings"]
         if not isinstance(items, list):
             return _error(400, "'readings' must be a list of reading objects", "readings")
-        if not items:
+        if not items and not telemetry:
             return _error(400, "'readings' is empty", "readings")
         if len(items) > settings.INGEST_MAX_BATCH:
             return _error(413, f"a batch holds at most {settings.INGEST_MAX_BATCH} readings; got {len(items)}",
                           "readings")
+        record_telemetry(device_id=device.device_id, telemetry=telemetry, at=timezone.now())
         outcome = ingest(patient_id=device.patient_id, items=items, source=Reading.Source.DEVICE_API,
                          device_id=device.device_id, device_kind=device.kind)
         record_rejections(device.device_id, items, outcome.results)
         return _json(200, outcome.summary())
-    if not isinstance(body, dict):
-        return _error(400, "body must be one reading object or {\"readings\": [...]}", "body")
 
+    record_telemetry(device_id=device.device_id, telemetry=telemetry, at=timezone.now())
     outcome = ingest(patient_id=device.patient_id, items=[body], source=Reading.Source.DEVICE_API,
                      device_id=device.device_id, device_kind=device.kind)
     record_rejections(device.device_id, [body], outcome.results)

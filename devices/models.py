@@ -19,8 +19,11 @@ class Device(models.Model):
     manufacturer = models.CharField(max_length=100, blank=True)
     model = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVENTORY)
+    # telemetry the device reports with its readings (devices.telemetry): battery and signal in %, firmware
     battery_level = models.PositiveSmallIntegerField(null=True, blank=True)
     firmware = models.CharField(max_length=50, blank=True)
+    signal_strength = models.PositiveSmallIntegerField(null=True, blank=True)
+    telemetry_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

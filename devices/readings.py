@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.db import connection
@@ -308,3 +308,75 @@ def implausible_in_range(*, patient_id: int, metrics: Sequence[str], start: dt.d
                        "AND metric = ANY(%s) AND measured_at >= %s AND measured_at < %s AND quality <> %s "
                        "ORDER BY measured_at LIMIT %s", [patient_id, list(metrics), start, end, OK, limit])
         return cursor.fetchall()
+
+
+class ReadingRow(NamedTuple):
+    """One stored reading with the device that sent it, as the FHIR mapping needs it."""
+
+    id: int
+    patient_id: int
+    device_id: int | None
+    device_kind: str | None
+    device_serial: str | None
+    metric: str
+    value: float
+    unit: str
+    measured_at: dt.datetime
+    received_at: dt.datetime
+    quality: str
+
+
+_ROWS_SQL = ("SELECT r.id, r.patient_id, r.device_id, d.kind, d.serial, r.metric, r.value, r.unit, r.measured_at, "
+             "r.received_at, r.quality FROM devices_reading r LEFT JOIN devices_device d ON d.id = r.device_id ")
+_CGM = "cgm"
+
+
+def rows_page(*, patient_ids: Sequence[int], metrics: Sequence[str], cgm_metrics: Sequence[str] = (),
+              meter_metrics: Sequence[str] = (), start: dt.datetime, end: dt.datetime,
+              after: tuple[dt.datetime, int] | None, newest_first: bool, limit: int) -> list[ReadingRow]:
+    """One page of these patients' readings with start <= measured_at < end, ordered by (measured_at, id) and
+    continuing strictly after `after` in that order (keyset paging). `metrics` match from any device;
+    `cgm_metrics` only from a CGM, `meter_metrics` only from anything else (glucose is coded by the device)."""
+    order = "DESC" if newest_first else "ASC"
+    keyset = ""
+    params: dict[str, Any] = {"p": list(patient_ids), "any": list(metrics), "cgm": list(cgm_metrics),
+                              "meter": list(meter_metrics), "kind": _CGM, "start": start, "end": end,
+                              "limit": limit}
+    if after is not None:
+        keyset = f"AND (r.measured_at, r.id) {'<' if newest_first else '>'} (%(at)s, %(id)s) "
+        params.update(at=after[0], id=after[1])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ROWS_SQL + "WHERE r.patient_id = ANY(%(p)s) AND (r.metric = ANY(%(any)s) "
+            "OR (r.metric = ANY(%(cgm)s) AND d.kind = %(kind)s) "
+            "OR (r.metric = ANY(%(meter)s) AND d.kind IS DISTINCT FROM %(kind)s)) "
+            "AND r.measured_at >= %(start)s AND r.measured_at < %(end)s " + keyset +
+            f"ORDER BY r.measured_at {order}, r.id {order} LIMIT %(limit)s", params)
+        return [ReadingRow(*row) for row in cursor.fetchall()]
+
+
+def rows_by_id(*, reading_ids: Sequence[int], patient_ids: Sequence[int]) -> list[ReadingRow]:
+    """These readings, of these patients only (an id of another patient's reading finds nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ROWS_SQL + "WHERE r.id = ANY(%s) AND r.patient_id = ANY(%s) ORDER BY r.id",
+                       [list(reading_ids), list(patient_ids)])
+        return [ReadingRow(*row) for row in cursor.fetchall()]
+
+
+def rows_of_metrics(*, patient_ids: Sequence[int], metrics: Sequence[str], start: dt.datetime,
+                    end: dt.datetime) -> list[ReadingRow]:
+    """These patients' readings of these metrics with start <= measured_at <= end, in time order (the two halves
+    of blood pressure around a page, to pair them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ROWS_SQL + "WHERE r.patient_id = ANY(%s) AND r.metric = ANY(%s) AND r.measured_at >= %s "
+                       "AND r.measured_at <= %s ORDER BY r.measured_at, r.id",
+                       [list(patient_ids), list(metrics), start, end])
+        return [ReadingRow(*row) for row in cursor.fetchall()]
+
+
+def ids_of_messages(*, device_id: int, message_ids: Sequence[str]) -> dict[str, int]:
+    """{device message id: reading id} of the readings this device already sent under these ids."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT device_message_id, id FROM devices_reading WHERE device_id = %s "
+                       "AND device_message_id = ANY(%s)", [device_id, list(message_ids)])
+        return dict(cursor.fetchall())

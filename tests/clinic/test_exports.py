@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
 
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_team, make_user
@@ -43,6 +44,10 @@ def fhir(physician_client, patient, **params):
     return physician_client.get(f"/api/v1/patients/{patient.id}/export/fhir/", params)
 
 
+def observations_of(body) -> list[dict]:
+    return [e["resource"] for e in body["entry"] if e["resource"]["resourceType"] == "Observation"]
+
+
 def test_csv_contains_exactly_the_range(physician_client, patient, readings):
     response = physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/",
                           {"start": "2026-01-10T00:00:00Z", "end": "2026-01-11T00:00:00Z"})
@@ -67,36 +72,78 @@ def test_csv_is_a_download(physician_client, patient, readings):
     assert response["Content-Disposition"].startswith("attachment;")
 
 
-def test_fhir_export_is_a_valid_bundle_of_observations(physician_client, patient, readings):
+def test_fhir_export_is_a_valid_bundle_of_the_patient_and_observations(physician_client, patient, readings):
     body = fhir(physician_client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
     bundle = Bundle.model_validate(body)
     assert bundle.type == "collection"
-    for entry in body["entry"]:
-        Observation.model_validate(entry["resource"])
+    Patient.model_validate(body["entry"][0]["resource"])
+    for resource in observations_of(body):
+        Observation.model_validate(resource)
+
+
+def test_the_export_carries_the_patient_with_the_mrn_so_a_receiver_can_resolve_the_subject(
+        physician_client, patient, readings):
+    body = fhir(physician_client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
+    first = body["entry"][0]
+    assert first["resource"]["identifier"][0]["value"] == patient.mrn
+    assert first["resource"]["identifier"][0]["type"]["coding"][0]["code"] == "MR"
+    base = first["fullUrl"].rsplit("/Patient/", 1)[0]
+    for entry in body["entry"][1:]:
+        # a relative reference resolves against the entry's base (FHIR R4, Bundle.entry.fullUrl)
+        assert f"{base}/{entry['resource']['subject']['reference']}" == first["fullUrl"]
 
 
 def test_fhir_export_contains_exactly_the_range(physician_client, patient, readings):
     body = fhir(physician_client, patient, start="2026-01-10T00:00:00Z", end="2026-01-11T00:00:00Z").json()
-    times = [dt.datetime.fromisoformat(e["resource"]["effectiveDateTime"]) for e in body["entry"]]
+    times = [dt.datetime.fromisoformat(r["effectiveDateTime"]) for r in observations_of(body)]
     assert min(times) == DAY and max(times) < DAY + dt.timedelta(days=1)
-    assert len(body["entry"]) == 24 + 1 + 1  # heart rate, one BP panel, SpO2; the dose event has no LOINC
+    assert len(times) == 24 + 1 + 1  # heart rate, one BP panel, SpO2; the dose event has no LOINC
+
+
+def test_the_same_reading_has_the_same_id_in_every_export(physician_client, patient, readings):
+    params = {"start": "2026-01-10T00:00:00Z", "end": "2026-01-11T00:00:00Z"}
+    first = [r["id"] for r in observations_of(fhir(physician_client, patient, **params).json())]
+    second = [r["id"] for r in observations_of(fhir(physician_client, patient, **params).json())]
+    assert first == second and len(set(first)) == len(first)
 
 
 def test_blood_pressure_is_one_observation_with_two_components(physician_client, patient, readings):
     body = fhir(physician_client, patient, start="2026-01-10T08:01:00Z", end="2026-01-10T08:10:00Z").json()
-    (entry,) = body["entry"]
-    bp = entry["resource"]
+    (bp,) = observations_of(body)
     assert bp["code"]["coding"][0]["code"] == "85354-9"
     assert {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"] for c in bp["component"]} == {
         "8480-6": 150, "8462-4": 95}
     assert {c["valueQuantity"]["code"] for c in bp["component"]} == {"mm[Hg]"}
 
 
+def test_blood_pressure_halves_a_second_apart_are_still_one_panel(physician_client, patient):
+    device, _ = make_device("blood_pressure_monitor", patient=patient)
+    add_readings(patient, "systolic_bp", [(DAY + dt.timedelta(hours=7), 141)], device=device)
+    add_readings(patient, "diastolic_bp", [(DAY + dt.timedelta(hours=7, seconds=1), 88)], device=device)
+    body = fhir(physician_client, patient, start="2026-01-10T06:00:00Z", end="2026-01-10T08:00:00Z").json()
+    (bp,) = observations_of(body)
+    assert [c["valueQuantity"]["value"] for c in bp["component"]] == [141, 88]
+
+
+def test_a_cgm_reading_is_coded_as_cgm_and_a_meter_reading_as_a_meter(physician_client, patient):
+    cgm, _ = make_device("cgm", patient=patient)
+    meter, _ = make_device("glucometer", patient=patient)
+    add_readings(patient, "blood_glucose", [(DAY + dt.timedelta(hours=6), 110)], device=cgm)
+    add_readings(patient, "blood_glucose", [(DAY + dt.timedelta(hours=7), 130)], device=meter)
+    body = fhir(physician_client, patient, start="2026-01-10T05:00:00Z", end="2026-01-10T08:00:00Z").json()
+    codings = [r["code"]["coding"][0] for r in observations_of(body)]
+    assert [(c["code"], c["display"]) for c in codings] == [
+        ("99504-3", "Glucose [Mass/volume] in Interstitial fluid"),
+        ("41653-7", "Glucose [Mass/volume] in Capillary blood by Glucometer")]
+
+
 def test_vital_signs_carry_loinc_ucum_and_the_vital_signs_profile(physician_client, patient, readings):
     body = fhir(physician_client, patient, start="2026-01-10T09:30:00Z", end="2026-01-10T09:30:01Z").json()
-    (entry,) = body["entry"]
-    spo2 = entry["resource"]
-    assert [c["code"] for c in spo2["code"]["coding"]] == ["2708-6", "59408-5"]
+    (spo2,) = observations_of(body)
+    # codes.md: LOINC's own displays, not the app's labels
+    assert [(c["code"], c["display"]) for c in spo2["code"]["coding"]] == [
+        ("2708-6", "Oxygen saturation in Arterial blood"),
+        ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")]
     assert spo2["valueQuantity"] == {"value": 96.0, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}
     assert "http://hl7.org/fhir/StructureDefinition/vitalsigns" in spo2["meta"]["profile"]
     assert spo2["category"][0]["coding"][0]["code"] == "vital-signs"
