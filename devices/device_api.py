@@ -62,7 +62,7 @@ def _answer(status: int, body: dict) -> Answer:
     return Answer(status, orjson.dumps(body))
 
 
-def _refusal(status: int, message: str, field: str | None = None) -> Answer:
+def refusal(status: int, message: str, field: str | None = None) -> Answer:
     body = {**error_body([(field, message)]), "error": message}
     if field:
         body["field"] = field
@@ -81,7 +81,7 @@ def answer_posts(posts: list[DevicePost]) -> list[Answer]:
     for n, post in enumerate(posts):
         scheme, _, token = post.authorization.partition(" ")
         if scheme != "Device" or not token.strip():
-            answers[n] = _refusal(401, "send the device credential as 'Authorization: Device <token>'",
+            answers[n] = refusal(401, "send the device credential as 'Authorization: Device <token>'",
                                   "Authorization")
         else:
             tokens[n] = token.strip()
@@ -89,21 +89,21 @@ def answer_posts(posts: list[DevicePost]) -> list[Answer]:
         devices = dict(zip(tokens, authenticate_devices(list(tokens.values())), strict=True))
     except DatabaseError as exc:
         log.warning("device credentials could not be checked: %r", exc)
-        return [a or _refusal(503, UNAVAILABLE) for a in answers]
+        return [a or refusal(503, UNAVAILABLE) for a in answers]
     for n, device in devices.items():
         if device is None:
-            answers[n] = _refusal(401, "unknown or revoked device credential", "Authorization")
+            answers[n] = refusal(401, "unknown or revoked device credential", "Authorization")
         elif device.status == Device.Status.RETIRED:
-            answers[n] = _refusal(403, "this device is retired and may not send readings; nothing was stored",
+            answers[n] = refusal(403, "this device is retired and may not send readings; nothing was stored",
                                   "Authorization")
         elif device.patient_id is None:
-            answers[n] = _refusal(409, "this device is not enrolled to a patient; nothing was stored",
+            answers[n] = refusal(409, "this device is not enrolled to a patient; nothing was stored",
                                   "Authorization")
     admitted = [n for n in devices if answers[n] is None]
     limit = settings.DEVICE_RATE_LIMIT_PER_MINUTE
     for n, allowed in zip(admitted, rate_limit.allow_each([devices[n].device_id for n in admitted]), strict=True):
         if not allowed:
-            answers[n] = _refusal(429, f"rate limit of {limit} requests a minute exceeded")
+            answers[n] = refusal(429, f"rate limit of {limit} requests a minute exceeded")
 
     deliveries: dict[int, tuple[Delivery, bool]] = {}
     for n in admitted:
@@ -125,7 +125,7 @@ def answer_posts(posts: list[DevicePost]) -> list[Answer]:
             log.warning("%d device posts not stored: %r", len(deliveries), exc)
             outcomes = None
         for (n, (_, batch)), outcome in zip(deliveries.items(), outcomes or [None] * len(deliveries), strict=True):
-            answers[n] = _refusal(503, UNAVAILABLE) if outcome is None else _outcome(outcome, batch=batch)
+            answers[n] = refusal(503, UNAVAILABLE) if outcome is None else _outcome(outcome, batch=batch)
     return answers
 
 
@@ -135,25 +135,25 @@ def _items(post: DevicePost) -> tuple[list, bool] | Answer:
     try:
         declared = int(post.content_length or 0)
     except ValueError:
-        return _refusal(400, "Content-Length is not a number", "Content-Length")
+        return refusal(400, "Content-Length is not a number", "Content-Length")
     if declared > settings.INGEST_MAX_BODY_BYTES or post.body is None:
-        return _refusal(413, too_big, "body")
+        return refusal(413, too_big, "body")
     try:
         body = _parse(post.body)
     except orjson.JSONDecodeError as exc:
-        return _refusal(400, f"body is not valid JSON: {exc}", "body")
+        return refusal(400, f"body is not valid JSON: {exc}", "body")
     if isinstance(body, dict) and "readings" in body:
         items = body["readings"]
         if not isinstance(items, list):
-            return _refusal(400, "'readings' must be a list of reading objects", "readings")
+            return refusal(400, "'readings' must be a list of reading objects", "readings")
         if not items:
-            return _refusal(400, "'readings' is empty", "readings")
+            return refusal(400, "'readings' is empty", "readings")
         if len(items) > settings.INGEST_MAX_BATCH:
-            return _refusal(413, f"a batch holds at most {settings.INGEST_MAX_BATCH} readings; got {len(items)}",
+            return refusal(413, f"a batch holds at most {settings.INGEST_MAX_BATCH} readings; got {len(items)}",
                             "readings")
         return items, True
     if not isinstance(body, dict):
-        return _refusal(400, "body must be one reading object or {\"readings\": [...]}", "body")
+        return refusal(400, "body must be one reading object or {\"readings\": [...]}", "body")
     return [body], False
 
 
@@ -174,7 +174,7 @@ def post_readings(request: HttpRequest) -> HttpResponse:
     """The endpoint through Django (the test client, `runserver`); config.asgi serves it through
     devices.device_asgi, which answers the same posts in groups."""
     if request.method != "POST":
-        answer = _refusal(405, "use POST to send readings")
+        answer = refusal(405, "use POST to send readings")
         return HttpResponse(answer.body, status=answer.status, content_type="application/json")
     declared = request.META.get("CONTENT_LENGTH")
     try:
