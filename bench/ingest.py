@@ -401,6 +401,7 @@ def single_posts(servers: Servers, tokens: list[str], tag: str, label: str) -> l
                  f"{client_cpu() - gen0:.1f} s)")
     print(lines[-1], flush=True)
     requests = single_requests(tokens, OFFERED_RATE * OFFERED_SECONDS, f"{tag}open")
+    profiler = start_profile(servers, tag) if PROFILE else None
     cpu0 = servers.cpu_seconds()
     run = asyncio.run(open_loop(servers.port, requests, OFFERED_RATE))
     cpu = servers.cpu_seconds() - cpu0
@@ -409,6 +410,44 @@ def single_posts(servers: Servers, tokens: list[str], tag: str, label: str) -> l
                  f"p99 {run.pct(0.99):.1f} ms, server CPU {cpu / run.requests * 1000:.2f} ms a request "
                  f"({describe(run)})")
     print(lines[-1], flush=True)
+    if profiler is not None:
+        lines += profile_summary(*profiler)
+    return lines
+
+
+# BENCH_PROFILE=1: py-spy samples the first server process through the open-loop run; the summary prints where its
+# time went (share of samples in each of our functions and the server's, inclusive) and the raw file is kept.
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+PROFILE_MODULES = ("devices/", "alerts/", "clinic/", "django/db/", "redis/", "celery/", "kombu/", "psycopg/",
+                   "uvicorn/", "daphne/", "twisted/", "orjson", "asyncio/")
+
+
+def start_profile(servers: Servers, tag: str) -> tuple[subprocess.Popen, Path]:
+    out = BASE_DIR / "var" / "bench" / f"profile-{tag}.txt"
+    proc = subprocess.Popen([str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(servers.procs[0].pid), "-d",
+                             str(OFFERED_SECONDS), "-r", "50", "-f", "raw", "--nonblocking", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, out
+
+
+def profile_summary(proc: subprocess.Popen, out: Path, top: int = 14) -> list[str]:
+    proc.wait(60)
+    if not out.exists():
+        return ["    (profile: py-spy wrote nothing; run as root or allow ptrace)"]
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        total += int(count)
+        for frame in {f for f in stack.split(";") if any(m in f for m in PROFILE_MODULES)}:
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+    lines = [f"    profile ({total} samples, {out.relative_to(BASE_DIR)}), inclusive share of samples:"]
+    lines += [f"      {n / max(total, 1):5.1%}  {frame}" for frame, n in ranked]
+    for line in lines:
+        print(line, flush=True)
     return lines
 
 
