@@ -405,10 +405,11 @@ def single_posts(servers: Servers, tokens: list[str], tag: str, label: str) -> l
     cpu0 = servers.cpu_seconds()
     run = asyncio.run(open_loop(servers.port, requests, OFFERED_RATE))
     cpu = servers.cpu_seconds() - cpu0
+    answered = run.requests - run.statuses.get(0, 0)
     lines.append(f"{label}, open loop offered {OFFERED_RATE:,}/s for {OFFERED_SECONDS} s: "
-                 f"{run.requests / run.seconds:,.0f} requests/s answered, p50 {run.pct(0.5):.1f} ms, "
-                 f"p99 {run.pct(0.99):.1f} ms, server CPU {cpu / run.requests * 1000:.2f} ms a request "
-                 f"({describe(run)})")
+                 f"{answered / run.seconds:,.0f} requests/s answered, p50 {run.pct(0.5):.1f} ms, "
+                 f"p99 {run.pct(0.99):.1f} ms, server CPU {cpu / max(answered, 1) * 1000:.2f} ms an answered "
+                 f"request ({describe(run)}; status 0: no answer within {OPEN_LOOP_TIMEOUT:.0f} s)")
     print(lines[-1], flush=True)
     if profiler is not None:
         lines += profile_summary(*profiler)

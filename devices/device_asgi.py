@@ -2,7 +2,7 @@
 
 A single reading costs little to store but a lot to carry through Django (middleware, a request object, a thread
 hop per request) and to commit alone (a WAL flush, an enqueue and a publish each). Here a post is read straight off
-the ASGI connection and handed to this process's `GroupCommit`: posts that arrive while a commit is under way wait
+the ASGI connection and handed to this process's `GroupCommit`: posts that arrive while commits are under way wait
 for the next one, which answers them all through `devices.device_api.answer_posts` (one credential query, one
 statement, one commit, one announcement). Each device is answered only after its rows are committed. Under light
 load a group is one post and nothing waits; under heavy load groups grow and the cost per post falls.
@@ -31,11 +31,14 @@ PATH = "/api/v1/readings/"
 # thousand readings takes a few milliseconds, so nobody waits long behind a big one.
 GROUP_MAX_POSTS = 500
 GROUP_MAX_BYTES = 2 * 1024 * 1024
+# Groups committed at once, each on its own thread and connection: a commit is mostly waiting (the database, then
+# Redis for the announcement), so a second group fills the wait; more buys little on two cores.
+COMMITS_IN_FLIGHT = 2
 
 
 class GroupCommit:
-    """One per event loop (per server process): gathers the posts that arrive while a commit is under way and
-    answers them together on one database thread, so a process holds one connection for ingest however busy."""
+    """One per event loop (per server process): gathers the posts that arrive while commits are under way and
+    answers them together, on at most COMMITS_IN_FLIGHT database threads (and connections) however busy."""
 
     _instances: dict[asyncio.AbstractEventLoop, GroupCommit] = {}
 
@@ -48,14 +51,15 @@ class GroupCommit:
 
     def __init__(self) -> None:
         self.waiting: list[tuple[DevicePost, asyncio.Future]] = []
-        self.committer: asyncio.Task | None = None
-        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-group-commit")
+        self.committers = 0
+        self.threads = ThreadPoolExecutor(max_workers=COMMITS_IN_FLIGHT, thread_name_prefix="ingest-group-commit")
 
     async def submit(self, post: DevicePost) -> Answer:
         future = asyncio.get_running_loop().create_future()
         self.waiting.append((post, future))
-        if self.committer is None:
-            self.committer = asyncio.ensure_future(self._commit_while_waiting())
+        if self.committers < COMMITS_IN_FLIGHT:
+            self.committers += 1
+            asyncio.ensure_future(self._commit_while_waiting())
         return await future
 
     def _next_group(self) -> list[tuple[DevicePost, asyncio.Future]]:
@@ -74,7 +78,7 @@ class GroupCommit:
             while self.waiting:
                 group = self._next_group()
                 try:
-                    answers = await loop.run_in_executor(self.thread, _answer_on_this_thread, [p for p, _ in group])
+                    answers = await loop.run_in_executor(self.threads, _answer_on_this_thread, [p for p, _ in group])
                 except Exception:
                     log.exception("device ingest: a group of %d posts failed", len(group))
                     answers = [refusal(500, "the server failed; nothing was stored")] * len(group)
@@ -82,7 +86,7 @@ class GroupCommit:
                     if not future.done():  # a client that hung up has its readings stored all the same
                         future.set_result(answer)
         finally:
-            self.committer = None
+            self.committers -= 1
 
 
 def _answer_on_this_thread(posts: list[DevicePost]) -> list[Answer]:
