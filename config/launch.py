@@ -1,7 +1,7 @@
 """`make run`: the whole system in one foreground command.
 
 Starts the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset, migrates, collects static
-files, seeds demo data on the first run, then runs web (daphne), a Celery worker, Celery beat and the device
+files, seeds demo data on the first run, then runs web (uvicorn), a Celery worker, Celery beat and the device
 simulator under honcho (see Procfile), printing the URL and the demo logins. Ctrl-C or SIGTERM stops them all,
 then the embedded services this run started.
 
