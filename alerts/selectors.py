@@ -60,32 +60,40 @@ _ALERT_TIMES = {"last_reading_at", "opened_at", "recovered_at"}
 
 def patient_for_evaluation(patient_id: int) -> tuple[Patient, dict[int, Alert]]:
     """The patient, their monitoring plan and their unresolved alerts by rule (the fields the engine reads) in one
-    plain query: it runs for every evaluation, where the ORM's query building cost more than the query
-    (measured: 1.9 ms against 0.5 ms) and every round trip counts. Call holding the patient's lock; lock an alert
-    (alerts.services.locked_alert) before changing it."""
+    plain query. Call holding the patient's lock; lock an alert (alerts.services.locked_alert) before changing it."""
+    found = patients_for_evaluation([patient_id])
+    if patient_id not in found:
+        raise Patient.DoesNotExist(patient_id)
+    return found[patient_id]
+
+
+def patients_for_evaluation(patient_ids: Sequence[int]) -> dict[int, tuple[Patient, dict[int, Alert]]]:
+    """`patient_for_evaluation` for many patients in one plain query: it runs for every evaluation, where the ORM's
+    query building cost more than the query (measured: 1.9 ms against 0.5 ms) and every round trip counts."""
     patient_columns, plan_columns = _columns(Patient), _columns(MonitoringPlan)
     alert_json = ", ".join(f"a.{c}" for c in _ALERT_FIELDS)
     sql = (f"SELECT {', '.join(f'p.{c}' for c in patient_columns)}, {', '.join(f'm.{c}' for c in plan_columns)}, "
            f"(SELECT coalesce(json_agg(json_build_array({alert_json})), '[]') FROM alerts_alert a "
            f"WHERE a.patient_id = p.id AND a.state <> %s) "
-           "FROM patients_patient p LEFT JOIN patients_monitoringplan m ON m.patient_id = p.id WHERE p.id = %s")
+           "FROM patients_patient p LEFT JOIN patients_monitoringplan m ON m.patient_id = p.id WHERE p.id = ANY(%s)")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [Alert.State.RESOLVED, patient_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise Patient.DoesNotExist(patient_id)
-    patient = Patient.from_db(connection.alias, patient_columns, row[:len(patient_columns)])
-    plan_row = row[len(patient_columns):-1]
-    plan = MonitoringPlan.from_db(connection.alias, plan_columns, plan_row) if plan_row[0] is not None \
-        else MonitoringPlan(patient=patient)
-    MonitoringPlan.patient.field.remote_field.set_cached_value(patient, plan)  # patient.plan, no query
-    alerts = {}
-    for values in row[-1] if isinstance(row[-1], list) else json.loads(row[-1]):
-        fields = dict(zip(_ALERT_FIELDS, values, strict=True))
-        for name in _ALERT_TIMES:
-            fields[name] = dt.datetime.fromisoformat(fields[name]) if fields[name] else None
-        alerts[fields["rule_id"]] = Alert.from_db(connection.alias, _ALERT_FIELDS, list(fields.values()))
-    return patient, alerts
+        cursor.execute(sql, [Alert.State.RESOLVED, list(patient_ids)])
+        rows = cursor.fetchall()
+    found = {}
+    for row in rows:
+        patient = Patient.from_db(connection.alias, patient_columns, row[:len(patient_columns)])
+        plan_row = row[len(patient_columns):-1]
+        plan = MonitoringPlan.from_db(connection.alias, plan_columns, plan_row) if plan_row[0] is not None \
+            else MonitoringPlan(patient=patient)
+        MonitoringPlan.patient.field.remote_field.set_cached_value(patient, plan)  # patient.plan, no query
+        alerts = {}
+        for values in row[-1] if isinstance(row[-1], list) else json.loads(row[-1]):
+            fields = dict(zip(_ALERT_FIELDS, values, strict=True))
+            for name in _ALERT_TIMES:
+                fields[name] = dt.datetime.fromisoformat(fields[name]) if fields[name] else None
+            alerts[fields["rule_id"]] = Alert.from_db(connection.alias, _ALERT_FIELDS, list(fields.values()))
+        found[patient.id] = (patient, alerts)
+    return found
 
 
 def facts_for(patient: Patient, *, today: dt.date | None = None) -> PatientFacts:

@@ -11,6 +11,7 @@ until someone acknowledges or resolves it).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,8 +43,15 @@ class AlertStateError(WrongState):
 
 def lock_patient(patient_id: int) -> None:
     """Serialise alert evaluation of one patient across workers until the transaction ends."""
+    lock_patients([patient_id])
+
+
+def lock_patients(patient_ids: Iterable[int]) -> None:
+    """lock_patient for many patients in one statement, taken in ascending order so that two workers locking
+    overlapping sets never hold one each and wait for the other."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PATIENT_LOCK_NAMESPACE, patient_id])
+        cursor.execute("SELECT count(pg_advisory_xact_lock(%s, p)) FROM UNNEST(%s::int[]) AS x(p)",
+                       [PATIENT_LOCK_NAMESPACE, sorted(set(patient_ids))])
 
 
 def _after_commit(alert: Alert, event: str) -> None:

@@ -15,7 +15,10 @@ meets the threshold, persistence, NEWS2 and condition rules that apply to it. In
       (50 calls/s of 20), one call in four carrying a respiratory rate of 6 /min (an immediate high alert) for a
       patient with no open alert; rows are polled every 5 ms;
   (d) a worker SIGKILLed mid-batch: a new worker drains the queue, the sweep (the beat task) evaluates whatever
-      the dead worker held, and every expected alert is there.
+      the dead worker held, and every expected alert is there;
+  (e) single-post load: readings that came one per device post, stored as the web process's group commit stores
+      them (GROUP posts of one reading each, many patients, per commit, one task per commit), drained by one worker:
+      worker CPU per reading (aim: at most 0.5 ms), beside (e0) the same readings one post per commit and task.
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ from django.db.models import Count  # noqa: E402
 from alerts import engine  # noqa: E402
 from alerts.models import Alert  # noqa: E402
 from config.celery import app  # noqa: E402
-from devices.ingest import ingest  # noqa: E402
+from devices.ingest import Delivery, ingest, ingest_deliveries  # noqa: E402
 from devices.models import Reading  # noqa: E402
 from devices.signals import readings_stored  # noqa: E402
 from patients.models import CareTeam, MonitoringPlan, Patient  # noqa: E402
@@ -273,6 +276,40 @@ def kill_mid_batch(patients: list[int]) -> dict[str, int]:
             "duplicates": sum(1 for row in per_pair if row["n"] > 1)}
 
 
+GROUP = int(os.environ.get("BENCH_GROUP", 20))  # posts per group commit: what 1,000 posts/s gives at ~20 ms a commit
+SINGLE_READINGS = int(os.environ.get("BENCH_SINGLE_READINGS", 4000))
+
+
+def process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def single_posts(patients: list[int], group: int, tag: str) -> tuple[float, float]:
+    """(e) Readings one per post, `group` posts per commit (one task each); one worker drains them: (worker CPU
+    ms per reading, readings/s)."""
+    Reading.objects.filter(evaluated_at__isnull=True).update(evaluated_at=dt.datetime.now(dt.UTC))
+    app.control.purge()
+    vitals = normal_call(dt.datetime.now(dt.UTC))[:5]
+    now = dt.datetime.now(dt.UTC)
+    deliveries = []
+    for n in range(SINGLE_READINGS):
+        item = dict(vitals[n % 5], measured_at=(now - dt.timedelta(seconds=SINGLE_READINGS - n)).isoformat())
+        deliveries.append(Delivery(patients[(n // 5) % len(patients)], [item], "seed"))
+    for at in range(0, len(deliveries), group):
+        ingest_deliveries(deliveries[at:at + group], now=now)
+    total = unevaluated()
+    worker = start_worker(f"single-{tag}")
+    try:
+        wait_until(lambda: unevaluated() < total, step=0.005)
+        cpu0, started, first_left = process_cpu(worker.pid), time.perf_counter(), unevaluated()
+        wait_until(lambda: unevaluated() == 0, step=0.01)
+        elapsed, cpu = time.perf_counter() - started, process_cpu(worker.pid) - cpu0
+    finally:
+        stop(worker)
+    return cpu / first_left * 1000, first_left / elapsed
+
+
 def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
@@ -292,6 +329,12 @@ def main() -> None:
     print(f"(c) ingest commit -> alert row at {offered:.0f} readings/s offered, {n} alerts: "
           f"p50 {statistics.median(lat):.1f} ms, p99 {pct(lat, 0.99):.1f} ms, max {lat[-1]:.1f} ms "
           f"(aim p50 <= 50, p99 <= 250)")
+    per_reading, rate = single_posts(patients, GROUP, "grouped")
+    alone, alone_rate = single_posts(patients, 1, "alone")
+    print(f"(e) single-post load, {GROUP} posts a commit, one task a commit: worker CPU {per_reading:.2f} ms a "
+          f"reading, {rate:.0f} readings/s drained (aim: at most 0.5 ms)")
+    print(f"(e0) the same readings one post a commit and a task: worker CPU {alone:.2f} ms a reading, "
+          f"{alone_rate:.0f} readings/s drained")
     kill = kill_mid_batch(patients)
     print(f"(d) worker SIGKILLed mid-batch ({kill['expected']} calls, each raising a respiratory-rate and a NEWS2 "
           f"alert): {kill['at_kill_alerts']} alert rows and "

@@ -7,11 +7,15 @@ Run with `make bench` (embedded PostgreSQL and Redis, DATABASE_URL / REDIS_URL s
 It creates a throwaway database `rpm_bench` (dropped and recreated on every run) and uses Redis database 15 and
 channel prefix `bench`, so nothing the app or the tests use is touched. In one run it measures, on loopback:
 
-  (a) readings/s through POST /api/v1/readings/ in batches of 1,000, served by real daphne processes;
-  (b) requests/s and p50/p99 latency of single-reading posts (closed loop at full speed, and open loop at a
-      fixed offered rate), from many devices so the per-device rate limit is not what is measured;
+  (a) readings/s through POST /api/v1/readings/ in batches of 1,000, served by real server processes;
+  (b) requests/s, p50/p99 latency and server CPU per request of single-reading posts (closed loop at full speed,
+      and open loop at a fixed offered rate), from many devices so the per-device rate limit is not what is
+      measured;
+  (b0) the same single posts, on the same server and processes, to a bare ASGI app (bench/bare_asgi.py: reads
+      the post, answers 201, no Django, no database): what the HTTP server alone costs;
   (c) the baseline: binary COPY of the same rows into the same table, 1,000 rows a transaction;
-and prints (a) as a share of (c). Every loop is bounded; the servers are stopped at the end.
+and prints (a) as a share of (c), (b) beside (b0). Every loop is bounded; the servers are stopped at the end.
+Server CPU is the web processes' own (PostgreSQL's and Redis's are not in it).
 The load generator is a minimal asyncio HTTP/1.1 client (keep-alive, prebuilt request bytes) so that it stays far
 from being the bottleneck; its own CPU time is printed.
 """
@@ -48,9 +52,10 @@ OFFERED_RATE = 1000  # requests/s for the open-loop latency run
 OFFERED_SECONDS = 8
 OPEN_LOOP_TIMEOUT = 5.0  # seconds; a request not answered by then is counted under status 0
 DEVICES = 400
-# server:processes; daphne is the production server (DESIGN.md), gunicorn (WSGI) is measured for comparison
+# server:processes; uvicorn is the production server (Procfile); daphne and gunicorn (WSGI) can be measured for
+# comparison, e.g. BENCH_SERVERS=uvicorn:1,daphne:1,gunicorn:2
 SERVERS = [(spec.split(":")[0], int(spec.split(":")[1]))
-           for spec in os.environ.get("BENCH_SERVERS", "daphne:1,daphne:2,gunicorn:2").split(",")]
+           for spec in os.environ.get("BENCH_SERVERS", "uvicorn:1,uvicorn:2").split(",")]
 METRICS = [("heart_rate", "/min", 55, 110), ("spo2", "%", 90, 100), ("respiratory_rate", "/min", 10, 24),
            ("systolic_bp", "mm[Hg]", 100, 160), ("diastolic_bp", "mm[Hg]", 60, 100),
            ("body_temperature", "Cel", 36, 38.5)]
@@ -143,10 +148,19 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
+        reused = self.writer is not None
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port, limit=2**22)
         self.writer.write(raw)
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionResetError):
+            if not reused:
+                raise
+            # the server closed an idle keep-alive connection: open a new one and send again, as clients do
+            self.writer.close()
+            self.writer = None
+            return await self.request(raw)
         status = int(head[9:12])
         lower = head.lower()
         at = lower.find(b"content-length:")
@@ -245,19 +259,23 @@ async def open_loop(port: int, requests: list[bytes], rate: float) -> Run:
 # ---------------------------------------------------------------- servers
 
 
-def server_command(server: str, fd: int, processes: int) -> list[str]:
+def server_command(server: str, fd: int, processes: int, app: str = "config.asgi:application") -> list[str]:
     if server == "gunicorn":  # WSGI: the sync view runs on the worker's own thread, no per-request thread hop
         return [PYTHON, "-m", "gunicorn", "--bind", f"fd://{fd}", "-w", str(processes), "-k", "gthread",
                 "--threads", "8", "--keep-alive", "30", "--log-level", "warning",
                 "django.core.wsgi:get_wsgi_application()"]
-    return [PYTHON, "-m", "daphne", "-v", "0", "--fd", str(fd), "config.asgi:application"]
+    if server == "uvicorn":  # as the Procfile runs it
+        return [PYTHON, "-m", "uvicorn", "--fd", str(fd), "--loop", "uvloop", "--http", "httptools", "--lifespan",
+                "off", "--no-access-log", "--log-level", "warning", app]
+    return [PYTHON, "-m", "daphne", "-v", "0", "--fd", str(fd), app]
 
 
 class Servers:
     """N server processes on one port: daphne through SO_REUSEPORT sockets (the kernel spreads connections),
     gunicorn through its own pre-forked workers on one socket."""
 
-    def __init__(self, server: str, processes: int, env: dict[str, str], log_dir: Path):
+    def __init__(self, server: str, processes: int, env: dict[str, str], log_dir: Path,
+                 app: str = "config.asgi:application"):
         self.sockets = []
         self.procs: list[subprocess.Popen] = []
         port = 0
@@ -272,23 +290,23 @@ class Servers:
         for n, sock in enumerate(self.sockets):
             log = open(log_dir / f"{server}-{processes}-{n}.log", "wb")  # noqa: SIM115  (closed with the process)
             self.procs.append(subprocess.Popen(
-                server_command(server, sock.fileno(), processes),
+                server_command(server, sock.fileno(), processes, app),
                 cwd=BASE_DIR, env=env, pass_fds=[sock.fileno()], stdout=log, stderr=subprocess.STDOUT,
             ))
 
     def wait_ready(self) -> None:
-        import urllib.request
-
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in self.procs):
                 raise RuntimeError("a server process exited; see var/bench/*.log")
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz/", timeout=2) as r:
-                    if r.status == 200:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as probe:
+                    probe.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    if probe.recv(12).startswith(b"HTTP/1.1 "):
                         return
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         raise RuntimeError("the server did not answer within 60 s")
 
     def cpu_seconds(self) -> float:
@@ -370,6 +388,70 @@ def measure_copy(db_url: str, patient_id: int, device_id: int, rows: int) -> flo
         return rows / (time.perf_counter() - start)
 
 
+def single_posts(servers: Servers, tokens: list[str], tag: str, label: str) -> list[str]:
+    """Closed loop at full speed, then open loop at OFFERED_RATE: requests/s, latency and server CPU per request."""
+    lines = []
+    requests = single_requests(tokens, SINGLE_REQUESTS, tag)
+    cpu0, gen0 = servers.cpu_seconds(), client_cpu()
+    run = asyncio.run(closed_loop(servers.port, requests, SINGLE_CONNECTIONS))
+    cpu = servers.cpu_seconds() - cpu0
+    lines.append(f"{label}, closed loop {SINGLE_CONNECTIONS} connections: {run.requests / run.seconds:,.0f} "
+                 f"requests/s, p50 {run.pct(0.5):.1f} ms, p99 {run.pct(0.99):.1f} ms, server CPU "
+                 f"{cpu / run.requests * 1000:.2f} ms a request ({describe(run)}; load generator CPU "
+                 f"{client_cpu() - gen0:.1f} s)")
+    print(lines[-1], flush=True)
+    requests = single_requests(tokens, OFFERED_RATE * OFFERED_SECONDS, f"{tag}open")
+    profiler = start_profile(servers, tag) if PROFILE else None
+    cpu0 = servers.cpu_seconds()
+    run = asyncio.run(open_loop(servers.port, requests, OFFERED_RATE))
+    cpu = servers.cpu_seconds() - cpu0
+    answered = run.requests - run.statuses.get(0, 0)
+    lines.append(f"{label}, open loop offered {OFFERED_RATE:,}/s for {OFFERED_SECONDS} s: "
+                 f"{answered / run.seconds:,.0f} requests/s answered, p50 {run.pct(0.5):.1f} ms, "
+                 f"p99 {run.pct(0.99):.1f} ms, server CPU {cpu / max(answered, 1) * 1000:.2f} ms an answered "
+                 f"request ({describe(run)}; status 0: no answer within {OPEN_LOOP_TIMEOUT:.0f} s)")
+    print(lines[-1], flush=True)
+    if profiler is not None:
+        lines += profile_summary(*profiler)
+    return lines
+
+
+# BENCH_PROFILE=1: py-spy samples the first server process through the open-loop run; the summary prints where its
+# time went (share of samples in each of our functions and the server's, inclusive) and the raw file is kept.
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+PROFILE_MODULES = ("devices/", "alerts/", "clinic/", "django/db/", "redis/", "celery/", "kombu/", "psycopg/",
+                   "uvicorn/", "daphne/", "twisted/", "orjson", "asyncio/")
+
+
+def start_profile(servers: Servers, tag: str) -> tuple[subprocess.Popen, Path]:
+    out = BASE_DIR / "var" / "bench" / f"profile-{tag}.txt"
+    proc = subprocess.Popen([str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(servers.procs[0].pid), "-d",
+                             str(OFFERED_SECONDS), "-r", "50", "-f", "raw", "--nonblocking", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, out
+
+
+def profile_summary(proc: subprocess.Popen, out: Path, top: int = 14) -> list[str]:
+    proc.wait(60)
+    if not out.exists():
+        return ["    (profile: py-spy wrote nothing; run as root or allow ptrace)"]
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        total += int(count)
+        for frame in {f for f in stack.split(";") if any(m in f for m in PROFILE_MODULES)}:
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+    lines = [f"    profile ({total} samples, {out.relative_to(BASE_DIR)}), inclusive share of samples:"]
+    lines += [f"      {n / max(total, 1):5.1%}  {frame}" for frame, n in ranked]
+    for line in lines:
+        print(line, flush=True)
+    return lines
+
+
 def describe(run: Run) -> str:
     codes = ", ".join(f"{k}: {v}" for k, v in sorted(run.statuses.items()))
     return f"statuses {{{codes}}}"
@@ -417,25 +499,18 @@ def main() -> int:
             results.append(line)
 
             truncate_readings(db_url)
-            requests = single_requests(tokens, SINGLE_REQUESTS, tag)
-            cpu0, gen0 = servers.cpu_seconds(), client_cpu()
-            run = asyncio.run(closed_loop(servers.port, requests, SINGLE_CONNECTIONS))
-            line = (f"(b) single posts, {name}, closed loop {SINGLE_CONNECTIONS} connections: "
-                    f"{run.requests / run.seconds:,.0f} requests/s, p50 {run.pct(0.5):.1f} ms, "
-                    f"p99 {run.pct(0.99):.1f} ms ({describe(run)}; server CPU {servers.cpu_seconds() - cpu0:.1f} s, "
-                    f"load generator CPU {client_cpu() - gen0:.1f} s)")
-            print(line, flush=True)
-            results.append(line)
-
-            requests = single_requests(tokens, OFFERED_RATE * OFFERED_SECONDS, f"{tag}open")
-            run = asyncio.run(open_loop(servers.port, requests, OFFERED_RATE))
-            line = (f"(b) single posts, {name}, open loop offered {OFFERED_RATE:,}/s for "
-                    f"{OFFERED_SECONDS} s: {run.requests / run.seconds:,.0f} requests/s answered, "
-                    f"p50 {run.pct(0.5):.1f} ms, p99 {run.pct(0.99):.1f} ms ({describe(run)})")
-            print(line, flush=True)
-            results.append(line)
+            results += single_posts(servers, tokens, tag, f"(b) single posts, {name}")
         finally:
             servers.stop()
+        if server == "gunicorn":
+            continue  # WSGI: the bare ASGI app does not apply
+        bare = Servers(server, processes, env, log_dir, app="bench.bare_asgi:application")
+        try:
+            bare.wait_ready()
+            asyncio.run(closed_loop(bare.port, single_requests(tokens, 400, f"{tag}barewarm"), 16))
+            results += single_posts(bare, tokens, f"{tag}bare", f"(b0) bare ASGI baseline, {name}")
+        finally:
+            bare.stop()
 
     print()
     print(f"== device ingest benchmark ({os.cpu_count()} CPUs; readings_stored receivers: {receivers or 'none'})")

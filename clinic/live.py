@@ -2,7 +2,7 @@
 `LiveHub` that the dashboard sockets of that process subscribe through.
 
 Interface used by other modules; call only after commit:
-    push_readings(readings: list[StoredReading]) -> None
+    push_readings(readings: list[StoredReading]) -> None   # one or many patients'
     push_alert(alert: Alert, event: str) -> None   # event: "opened", "updated", "acknowledged", "resolved", "escalated"
 
 One message per care-team group (ward-sized), never one per user, published on Redis pub/sub under the channel
@@ -158,17 +158,41 @@ class LiveHub:
 
 
 def push_readings(readings: list[StoredReading]) -> None:
-    """Send one message with these readings (all one patient's, per ingest call) to the patient's team group."""
+    """Send each patient's readings as one message to the patient's team group: one query for the teams and one
+    round trip to Redis each for the sequence numbers and the messages, however many patients (a group commit)."""
     if not readings:
         return
     pushed_at = dt.datetime.now(dt.UTC)  # just after commit: what bench/live.py measures latency from
-    patient_id = readings[0].patient_id
-    care_team_id = Patient.objects.filter(id=patient_id).values_list("care_team_id", flat=True).first()
-    if care_team_id is None:
-        return
-    events = [reading_event(reading_id=r.id, patient_id=r.patient_id, metric=r.metric, value=r.value,
-                            measured_at=r.measured_at, at=pushed_at, quality=r.quality) for r in readings]
-    _publish(team_group(care_team_id), events, patient_id)
+    by_patient: dict[int, list[StoredReading]] = {}
+    for r in readings:
+        by_patient.setdefault(r.patient_id, []).append(r)
+    teams = dict(Patient.objects.filter(id__in=list(by_patient)).values_list("id", "care_team_id"))
+    messages = []
+    for patient_id, own in by_patient.items():
+        if teams.get(patient_id) is None:
+            continue
+        events = [reading_event(reading_id=r.id, patient_id=r.patient_id, metric=r.metric, value=r.value,
+                                measured_at=r.measured_at, at=pushed_at, quality=r.quality) for r in own]
+        messages.append((team_group(teams[patient_id]), events, patient_id))
+    _publish_many(messages)
+
+
+def _publish_many(messages: list[tuple[str, list[dict[str, Any]], int]]) -> None:
+    """_publish for several messages: a group's sequence numbers are reserved together (INCRBY), then all are sent
+    in one pipeline."""
+    wanted: dict[str, int] = {}
+    for group, _, _ in messages:
+        wanted[group] = wanted.get(group, 0) + 1
+    reserve = _client().pipeline(transaction=False)
+    for group, n in wanted.items():
+        reserve.incrby(f"{_prefix()}:seq:{group}", n)
+    next_seq = {group: last - wanted[group] + 1 for group, last in zip(wanted, reserve.execute(), strict=True)}
+    send = _client().pipeline(transaction=False)
+    for group, events, patient_id in messages:
+        header = orjson.dumps({"group": group, "seq": next_seq[group], "patient": patient_id})
+        next_seq[group] += 1
+        send.publish(channel_for(group), b"\n".join([header, *(orjson.dumps(event) for event in events)]))
+    send.execute()
 
 
 def push_alert(alert, event: str) -> None:

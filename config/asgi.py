@@ -12,10 +12,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.websocket_routes import websocket_urlpatterns  # noqa: E402
+from devices.device_asgi import DeviceReadings  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # the device ingest path skips Django's request stack and commits concurrent posts together
+        "http": DeviceReadings(fallback=django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,7 +1,7 @@
 """`make run`: the whole system in one foreground command.
 
 Starts the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset, migrates, collects static
-files, seeds demo data on the first run, then runs web (daphne), a Celery worker, Celery beat, the HL7 v2 MLLP
+files, seeds demo data on the first run, then runs web (uvicorn), a Celery worker, Celery beat, the HL7 v2 MLLP
 listener, the MQTT bridge (and the embedded MQTT broker when MQTT_URL is unset) and the device simulator under
 honcho (see Procfile), printing the URLs, the ports and the demo logins. Ctrl-C or SIGTERM stops them all, then
 the embedded services this run started.

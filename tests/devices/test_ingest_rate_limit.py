@@ -1,11 +1,13 @@
 import time
 
+import orjson
 import pytest
 import redis
 from django.conf import settings
 from django.test import Client, override_settings
 
 from devices import rate_limit
+from devices.device_api import DevicePost, answer_posts
 from devices.models import Reading
 from tests.builders import make_device
 
@@ -47,3 +49,19 @@ def test_the_limit_counts_per_minute_and_starts_again_the_next(device_token):
     minute = (time.time() // 60 + 10) * 60  # a minute no other test uses
     assert [rate_limit.allow(device.pk, now=minute + s) for s in (0, 20, 40, 59)] == [True, True, True, False]
     assert rate_limit.allow(device.pk, now=minute + 60)
+
+
+@override_settings(DEVICE_RATE_LIMIT_PER_MINUTE=3)
+def test_posts_answered_together_are_counted_in_the_order_they_came(device_token, patient, now):
+    """A group commit counts many posts in one round trip: a device's fourth post of the minute is refused, the
+    first three and another device's are not."""
+    _, first = device_token
+    _, second = make_device(patient=patient)
+
+    def body(n):
+        return orjson.dumps({"id": f"g-{n}", "metric": "heart_rate", "value": 72, "unit": "/min",
+                             "measured_at": now.isoformat()})
+
+    posts = [DevicePost(f"Device {first}", body(n)) for n in range(4)] + [DevicePost(f"Device {second}", body(9))]
+    assert [a.status for a in answer_posts(posts)] == [201, 201, 201, 429, 201]
+    assert Reading.objects.count() == 4

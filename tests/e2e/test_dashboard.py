@@ -1,4 +1,4 @@
-"""The live nurse dashboard in a real browser against real daphne processes."""
+"""The live nurse dashboard in a real browser against real web server processes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from playwright.sync_api import expect
 from alerts.models import Alert, AlertRule
 from devices.ingest import ingest
 from tests.builders import make_device, make_patient, make_team, make_user
-from tests.conftest import browser_login, free_port, server_env, wait_for_port
+from tests.conftest import browser_login, free_port, server_env, wait_for_port, web_server_command
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -120,15 +119,14 @@ def test_alert_acknowledged_in_one_browser_leaves_the_open_list_in_another(brows
 
 @pytest.fixture
 def restartable_server(transactional_db):
-    """A daphne process of our own, so the test can kill it and start it again on the same port."""
+    """A web server process of our own, so the test can kill it and start it again on the same port."""
     port = free_port()
     env = server_env()
-    log = open(BASE_DIR / "var" / f"test-daphne-restart-{port}.log", "w")
+    log = open(BASE_DIR / "var" / f"test-web-restart-{port}.log", "w")
     procs = []
 
     def start():
-        proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                 "config.asgi:application"], cwd=BASE_DIR, env=env, stdout=log,
+        proc = subprocess.Popen(web_server_command(port), cwd=BASE_DIR, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         procs.append(proc)
         wait_for_port(port)

@@ -1,0 +1,169 @@
+"""The lean ASGI path for `POST /api/v1/readings/`: the device hot path, served without Django's request stack.
+
+A single reading costs little to store but a lot to carry through Django (middleware, a request object, a thread
+hop per request) and to commit alone (a WAL flush, an enqueue and a publish each). Here a post is read straight off
+the ASGI connection and handed to this process's `GroupCommit`: posts that arrive while commits are under way wait
+for the next one, which answers them all through `devices.device_api.answer_posts` (one credential query, one
+statement, one commit, one announcement). Each device is answered only after its rows are committed. Under light
+load a group is one post and nothing waits; under heavy load groups grow and the cost per post falls.
+
+Everything else (another method, another path) goes to Django. What Django's middleware would add to this
+endpoint's answers (security headers, the Host check) is added here; tests/devices/test_device_asgi.py compares
+the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.http.request import split_domain_port, validate_host
+
+from devices.device_api import Answer, DevicePost, answer_posts, refusal
+
+log = logging.getLogger(__name__)
+
+PATH = "/api/v1/readings/"
+# A group stops growing at this many posts or this many body bytes (at least one post): a commit of a few
+# thousand readings takes a few milliseconds, so nobody waits long behind a big one.
+GROUP_MAX_POSTS = 500
+GROUP_MAX_BYTES = 2 * 1024 * 1024
+# Groups committed at once, each on its own thread and connection: a commit is mostly waiting (the database, then
+# Redis for the announcement), so a second group fills the wait; more buys little on two cores.
+COMMITS_IN_FLIGHT = 2
+
+
+class GroupCommit:
+    """One per event loop (per server process): gathers the posts that arrive while commits are under way and
+    answers them together, on at most COMMITS_IN_FLIGHT database threads (and connections) however busy."""
+
+    _instances: dict[asyncio.AbstractEventLoop, GroupCommit] = {}
+
+    @classmethod
+    def for_this_loop(cls) -> GroupCommit:
+        loop = asyncio.get_running_loop()
+        if loop not in cls._instances:
+            cls._instances[loop] = cls()
+        return cls._instances[loop]
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[DevicePost, asyncio.Future]] = []
+        self.committers = 0
+        self.threads = ThreadPoolExecutor(max_workers=COMMITS_IN_FLIGHT, thread_name_prefix="ingest-group-commit")
+
+    async def submit(self, post: DevicePost) -> Answer:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((post, future))
+        if self.committers < COMMITS_IN_FLIGHT:
+            self.committers += 1
+            asyncio.ensure_future(self._commit_while_waiting())
+        return await future
+
+    def _next_group(self) -> list[tuple[DevicePost, asyncio.Future]]:
+        size, taken = 0, 0
+        for post, _ in self.waiting:
+            size += len(post.body or b"")
+            if taken and (taken >= GROUP_MAX_POSTS or size > GROUP_MAX_BYTES):
+                break
+            taken += 1
+        group, self.waiting = self.waiting[:taken], self.waiting[taken:]
+        return group
+
+    async def _commit_while_waiting(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.waiting:
+                group = self._next_group()
+                try:
+                    answers = await loop.run_in_executor(self.threads, _answer_on_this_thread, [p for p, _ in group])
+                except Exception:
+                    log.exception("device ingest: a group of %d posts failed", len(group))
+                    answers = [refusal(500, "the server failed; nothing was stored")] * len(group)
+                for (_, future), answer in zip(group, answers, strict=True):
+                    if not future.done():  # a client that hung up has its readings stored all the same
+                        future.set_result(answer)
+        finally:
+            self.committers -= 1
+
+
+def _answer_on_this_thread(posts: list[DevicePost]) -> list[Answer]:
+    # what Django's request_started/finished do for a request: a broken or pooled-out connection is let go
+    close_old_connections()
+    try:
+        return answer_posts(posts)
+    finally:
+        close_old_connections()
+
+
+def _security_headers() -> list[tuple[bytes, bytes]]:
+    """What Django's SecurityMiddleware and XFrameOptionsMiddleware add to a JSON answer."""
+    headers = [(b"content-type", b"application/json")]
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        headers.append((b"referrer-policy", settings.SECURE_REFERRER_POLICY.encode()))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append((b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode()))
+    headers.append((b"x-frame-options", getattr(settings, "X_FRAME_OPTIONS", "DENY").encode()))
+    return headers
+
+
+class DeviceReadings:
+    """ASGI app: POST /api/v1/readings/ here, every other HTTP request to `fallback` (Django)."""
+
+    def __init__(self, fallback):
+        self.fallback = fallback
+        self.headers: list[tuple[bytes, bytes]] | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            return await self.fallback(scope, receive, send)
+        if self.headers is None:
+            self.headers = _security_headers()
+        authorization, declared, host = "", None, ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"content-length":
+                declared = value.decode("latin-1")
+            elif name == b"host":
+                host = value.decode("latin-1")
+        if not validate_host(split_domain_port(host)[0], settings.ALLOWED_HOSTS):
+            answer = refusal(400, "the Host header names no host this server serves", "Host")
+        else:
+            try:
+                body = await _read_body(receive, declared)
+            except _HungUp:
+                return
+            answer = await GroupCommit.for_this_loop().submit(DevicePost(authorization, body, declared))
+        await send({"type": "http.response.start", "status": answer.status,
+                    "headers": [*self.headers, (b"content-length", str(len(answer.body)).encode())]})
+        await send({"type": "http.response.body", "body": answer.body})
+
+
+class _HungUp(Exception):
+    """The device hung up before sending its whole body: nothing to store, nobody to answer."""
+
+
+async def _read_body(receive, declared: str | None) -> bytes | None:
+    """The body, or None if it is (or is declared) larger than INGEST_MAX_BODY_BYTES (then it is not kept)."""
+    limit = settings.INGEST_MAX_BODY_BYTES
+    try:
+        if declared is not None and int(declared) > limit:
+            return None
+    except ValueError:
+        pass  # answered by answer_posts, after the credential check
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _HungUp
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        more = message.get("more_body", False)
+    return None if size > limit else b"".join(chunks)
