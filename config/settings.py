@@ -196,3 +196,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Security: roles, audit, readiness, mail (issue 11, sec-a) ----------------------------------------------------
+# Every audit row carries the address and user agent of the request it was written for (rpm.audit).
+MIDDLEWARE += ["rpm.middleware.AuditOriginMiddleware"]
