@@ -31,8 +31,9 @@ def reset_origin(token: contextvars.Token) -> None:
     _origin.reset(token)
 
 
-def record(*, actor, action: str, verb: str, patient=None, target: models.Model | None = None,
-           detail: dict[str, Any] | None = None, at: dt.datetime | None = None) -> AuditEvent:
+def record(*, actor, action: str, verb: str, patient=None, patient_id: int | None = None,
+           target: models.Model | None = None, detail: dict[str, Any] | None = None,
+           at: dt.datetime | None = None) -> AuditEvent:
     """Write one audit row, chained to the last one. Pass `target` for the object acted on (a device, an alert...).
 
     Writers take turns on an advisory lock held until their transaction ends, so each row follows the last
@@ -43,7 +44,7 @@ def record(*, actor, action: str, verb: str, patient=None, target: models.Model 
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         verb=verb,
-        patient=patient,
+        patient_id=patient.pk if patient is not None else patient_id,
         object_type=target._meta.label_lower if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
         # as PostgreSQL's jsonb will give it back, so the verifier hashes what was hashed here
