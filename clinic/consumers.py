@@ -22,6 +22,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from alerts import readiness
 from clinic import dashboard
 from clinic.live import LiveHub, team_group
 
@@ -162,7 +163,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 return
             await self.refresh_scope(announce=True)
             await self.refresh_news2()
-            await self.send_json({"type": "heartbeat", "at": _iso(_now())})
+            delayed = await database_sync_to_async(readiness.alerts_delayed)()
+            await self.send_json({"type": "heartbeat", "at": _iso(_now()), "alerts_delayed": delayed})
 
     async def refresh_news2(self) -> None:
         touched, self.touched = self.touched, set()

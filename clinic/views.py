@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alerts import readiness
 from alerts.selectors import facts_for, news2_status, rules_in_force
 from clinic import adherence, dashboard, summary, thresholds
 from devices.readings import latest_values
@@ -39,6 +40,7 @@ def live_dashboard(request: HttpRequest) -> HttpResponse:
         "tiles": dashboard.census(user=request.user, now=now),
         "alerts": dashboard.alert_queue(user=request.user),
         "cursor": now.isoformat(), "conditions": Condition.choices,
+        "alerts_delayed": readiness.alerts_delayed(now=now),
         "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
                     for code, m in METRICS.items()},
     })

@@ -200,3 +200,7 @@ LOGGING = {
 # --- Security: roles, audit, readiness, mail (issue 11, sec-a) ----------------------------------------------------
 # Every audit row carries the address and user agent of the request it was written for (rpm.audit).
 MIDDLEWARE += ["rpm.middleware.AuditOriginMiddleware"]
+# Readiness (/readyz/, alerts.readiness): how long a worker may take to answer a ping, and how old beat's heartbeat
+# (every 30 s) may be before alerting counts as stalled and the dashboard says "alerts are delayed".
+READY_WORKER_TIMEOUT_SECONDS = float(os.environ.get("READY_WORKER_TIMEOUT_SECONDS", 1.0))
+READY_BEAT_MAX_AGE_SECONDS = envint("READY_BEAT_MAX_AGE_SECONDS", 120)
