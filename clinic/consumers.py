@@ -22,8 +22,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from alerts import readiness
 from clinic import dashboard
 from clinic.live import LiveHub, team_group
+from rpm import audit
+from rpm.models import AuditEvent
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,12 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.gaps = 0
         self.touched: set[int] = set()  # patients with news since the last re-check: their NEWS2 is refreshed
         self.hub = LiveHub.for_this_loop()
+        headers = dict(self.scope.get("headers") or [])
+        audit.set_origin(ip=(self.scope.get("client") or [None])[0],
+                         user_agent=headers.get(b"user-agent", b"").decode("latin-1"))
         await self.accept()
         await self.refresh_scope(announce=False)
+        await self.audit("dashboard.live", self.visible)
         await self.send_json({"type": "hello", "at": _iso(_now()), "patients": sorted(self.visible),
                               "recheck_seconds": settings.LIVE_RECHECK_SECONDS})
         self.recheck = asyncio.ensure_future(self.recheck_loop())
@@ -90,6 +97,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if events is None:
             await self.send_json({"type": "resync", "reason": "disconnected for longer than the catch-up window"})
         elif events:
+            await self.audit("dashboard.catch_up", {event["patient"] for event in events})
             await self.send_json({"type": "batch", "catch_up": True, "events": events})
 
     # --- events from the hub --------------------------------------------------------------------
@@ -162,7 +170,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 return
             await self.refresh_scope(announce=True)
             await self.refresh_news2()
-            await self.send_json({"type": "heartbeat", "at": _iso(_now())})
+            delayed = await database_sync_to_async(readiness.alerts_delayed)()
+            await self.send_json({"type": "heartbeat", "at": _iso(_now()), "alerts_delayed": delayed})
 
     async def refresh_news2(self) -> None:
         touched, self.touched = self.touched, set()
@@ -187,8 +196,14 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "patient", "event": "removed", "patient": patient_id})
         if added:
             tiles = await database_sync_to_async(dashboard.census)(user=self.user, now=_now(), patient_ids=added)
+            await self.audit("dashboard.census", {tile["id"] for tile in tiles})
             for tile in tiles:
                 await self.send_json({"type": "patient", "event": "added", "patient": tile["id"], "tile": tile})
+
+    async def audit(self, verb: str, patient_ids: set[int]) -> None:
+        """A row per patient whose data this socket is about to stream (or has just sent from the database)."""
+        await database_sync_to_async(audit.record_many)(actor=self.user, action=AuditEvent.Action.VIEW, verb=verb,
+                                                        patient_ids=patient_ids)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=orjson.dumps(content).decode())

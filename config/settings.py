@@ -167,7 +167,17 @@ CELERY_TASK_PUBLISH_RETRY = False
 # Who hears about an alert change (alerts.notifiers): the dashboards, and e-mail for high alerts.
 ALERT_NOTIFIERS = ["clinic.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier"]
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The console backend writes whole messages (MRNs, vitals) to the process's output, so only development gets it by
+# default; elsewhere EMAIL_HOST (SMTP) or EMAIL_BACKEND must be set, else the e-mail notifier refuses to start and
+# says so (alerts.notifiers).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend" if RPM_ENV == "development" else "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rpm-alerts@localhost")
 
 # Device ingestion limits (DESIGN.md contract)
@@ -196,3 +206,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Security: roles, audit, readiness, mail (issue 11, sec-a) ----------------------------------------------------
+# Every audit row carries the address and user agent of the request it was written for (rpm.audit).
+MIDDLEWARE += ["rpm.middleware.AuditOriginMiddleware"]
+# Readiness (/readyz/, alerts.readiness): how long a worker may take to answer a ping, and how old beat's heartbeat
+# (every 30 s) may be before alerting counts as stalled and the dashboard says "alerts are delayed".
+READY_WORKER_TIMEOUT_SECONDS = float(os.environ.get("READY_WORKER_TIMEOUT_SECONDS", 1.0))
+READY_BEAT_MAX_AGE_SECONDS = envint("READY_BEAT_MAX_AGE_SECONDS", 120)

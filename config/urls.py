@@ -23,6 +23,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
     path("fhir/", include("devices.fhir.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
