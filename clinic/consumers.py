@@ -24,6 +24,7 @@ from django.conf import settings
 
 from clinic import dashboard
 from clinic.live import LiveHub, team_group
+from rpm import sessions
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,14 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.gaps = 0
         self.touched: set[int] = set()  # patients with news since the last re-check: their NEWS2 is refreshed
         self.hub = LiveHub.for_this_loop()
+        self.session_key = getattr(self.scope.get("session"), "session_key", None)
+        # sign-out (this session) and deactivation (this user) close the socket at once, over the channel layer
+        self.session_groups = [sessions.user_group(user.pk)] + (
+            [sessions.session_group(self.session_key)] if self.session_key else [])
+        for group in self.session_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.expiry_watch = asyncio.ensure_future(self.watch_expiry())
         await self.refresh_scope(announce=False)
         await self.send_json({"type": "hello", "at": _iso(_now()), "patients": sorted(self.visible),
                               "recheck_seconds": settings.LIVE_RECHECK_SECONDS})
@@ -67,8 +75,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return
-        if hasattr(self, "recheck"):
-            self.recheck.cancel()
+        for task in (getattr(self, "recheck", None), getattr(self, "expiry_watch", None)):
+            if task is not None:
+                task.cancel()
+        for group in getattr(self, "session_groups", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
         for handle in (self.flush_handle, self.gap_check):
             if handle is not None:
                 handle.cancel()
@@ -148,6 +159,21 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                     len(overdue))
         await self.send_json({"type": "gap", "lost": len(overdue), "total_lost": self.gaps})
         await self.catch_up(min(at for _, _, at in overdue) - grace - dt.timedelta(seconds=5))
+
+    # --- the session's end ---------------------------------------------------------------------
+
+    async def watch_expiry(self) -> None:
+        """Close when the session's expiry date passes: it slides with the user's page activity, so it is
+        re-read when reached, and closed if it has not moved on (rpm.sessions)."""
+        while True:
+            expiry = await database_sync_to_async(sessions.session_expiry)(self.session_key)
+            if expiry is None:
+                await self.close(code=4401)
+                return
+            await asyncio.sleep(max(0.0, (expiry - _now()).total_seconds()) + 0.25)
+
+    async def session_end(self, event: dict) -> None:
+        await self.close(code=4401)
 
     # --- who may see what ---------------------------------------------------------------------
 
