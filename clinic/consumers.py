@@ -25,7 +25,7 @@ from django.conf import settings
 from alerts import readiness
 from clinic import dashboard
 from clinic.live import LiveHub, team_group
-from rpm import audit
+from rpm import audit, sessions
 from rpm.models import AuditEvent
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,14 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         headers = dict(self.scope.get("headers") or [])
         audit.set_origin(ip=(self.scope.get("client") or [None])[0],
                          user_agent=headers.get(b"user-agent", b"").decode("latin-1"))
+        self.session_key = getattr(self.scope.get("session"), "session_key", None)
+        # sign-out (this session) and deactivation (this user) close the socket at once, over the channel layer
+        self.session_groups = [sessions.user_group(user.pk)] + (
+            [sessions.session_group(self.session_key)] if self.session_key else [])
+        for group in self.session_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.expiry_watch = asyncio.ensure_future(self.watch_expiry())
         await self.refresh_scope(announce=False)
         await self.audit("dashboard.live", self.visible)
         await self.send_json({"type": "hello", "at": _iso(_now()), "patients": sorted(self.visible),
@@ -74,8 +81,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return
-        if hasattr(self, "recheck"):
-            self.recheck.cancel()
+        for task in (getattr(self, "recheck", None), getattr(self, "expiry_watch", None)):
+            if task is not None:
+                task.cancel()
+        for group in getattr(self, "session_groups", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
         for handle in (self.flush_handle, self.gap_check):
             if handle is not None:
                 handle.cancel()
@@ -156,6 +166,21 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                     len(overdue))
         await self.send_json({"type": "gap", "lost": len(overdue), "total_lost": self.gaps})
         await self.catch_up(min(at for _, _, at in overdue) - grace - dt.timedelta(seconds=5))
+
+    # --- the session's end ---------------------------------------------------------------------
+
+    async def watch_expiry(self) -> None:
+        """Close when the session's expiry date passes: it slides with the user's page activity, so it is
+        re-read when reached, and closed if it has not moved on (rpm.sessions)."""
+        while True:
+            expiry = await database_sync_to_async(sessions.session_expiry)(self.session_key)
+            if expiry is None:
+                await self.close(code=4401)
+                return
+            await asyncio.sleep(max(0.0, (expiry - _now()).total_seconds()) + 0.25)
+
+    async def session_end(self, event: dict) -> None:
+        await self.close(code=4401)
 
     # --- who may see what ---------------------------------------------------------------------
 
