@@ -111,7 +111,9 @@ function tileHtml(tile) {
     `<li>${escapeHtml(d.kind.replaceAll("_", " "))}: ${[d.offline && "offline", d.low_battery && `battery low (${d.battery} %)`]
       .filter(Boolean).join(", ")}</li>`).join("");
   const metrics = Object.entries(tile.metrics).map(([code, m]) => metricHtml(tile, code, m)).join("");
-  return `<header><h3 class="name">${escapeHtml(tile.name)}</h3>${badge}${news2}` +
+  const paused = tile.status === "paused" ? '<span class="badge paused" data-paused>Monitoring paused</span>' : "";
+  return `<header><h3 class="name"><a href="/patients/${tile.id}/" data-patient-link>${escapeHtml(tile.name)}</a></h3>` +
+    `${badge}${paused}${news2}` +
     `<p class="meta">${tile.age} y · MRN ${escapeHtml(tile.mrn)}${conditions ? ` · ${conditions}` : ""}</p></header>` +
     `<ul class="metrics">${metrics || '<li class="none">No monitored metrics</li>'}</ul>` +
     (devices ? `<ul class="devices" aria-label="Device problems">${devices}</ul>` : "");
@@ -164,7 +166,7 @@ function alertHtml(alert) {
     : recovered ? `<span class="state recovered" data-recovered>Recovered, not yet reviewed: ${escapeHtml(alert.recovery)}</span>`
     : alert.reopened_at ? `<span class="state reopened" data-reopened>Worse since it was acknowledged</span>` : "";
   return `<div class="alert-head"><span class="sev sev-${alert.severity}">${alert.severity.toUpperCase()}</span>` +
-    `<button type="button" class="link" data-focus="${alert.patient}">${escapeHtml(name)}</button>` +
+    `<a class="link" href="/patients/${alert.patient}/#alerts" data-patient-link>${escapeHtml(name)}</a>` +
     `<span class="age">${ago(alert.opened_at)}</span></div>` +
     `<p class="explanation">${escapeHtml(alert.explanation)}</p>${state}` +
     `<form class="actions" data-alert-form="${alert.id}">` +
@@ -331,15 +333,22 @@ queueEl.addEventListener("submit", (e) => {
   e.preventDefault();
   act(e.target, e.submitter?.value ?? "acknowledge");
 });
-queueEl.addEventListener("click", (e) => {
-  const target = e.target.closest("[data-focus]");
-  if (!target) return;
-  const el = tileEls.get(Number(target.dataset.focus));
-  el?.scrollIntoView({ block: "center" });
-  el?.focus();
-});
-for (const id of ["search", "condition-filter", "alerts-only", "sort"]) {
+// The filter survives a visit to a patient and back, in this tab only (never in a URL: it may hold a name or MRN).
+const FILTER_KEY = "rpm.dashboard.filter";
+const FILTER_IDS = ["search", "condition-filter", "alerts-only", "sort"];
+try {
+  const saved = JSON.parse(sessionStorage.getItem(FILTER_KEY) || "{}");
+  for (const id of FILTER_IDS) {
+    const el = document.getElementById(id);
+    if (id in saved) el[el.type === "checkbox" ? "checked" : "value"] = saved[id];
+  }
+} catch { /* a filter that cannot be read is no filter */ }
+for (const id of FILTER_IDS) {
   document.getElementById(id).addEventListener("input", () => {
+    sessionStorage.setItem(FILTER_KEY, JSON.stringify(Object.fromEntries(FILTER_IDS.map((i) => {
+      const el = document.getElementById(i);
+      return [i, el.type === "checkbox" ? el.checked : el.value];
+    }))));
     for (const tile of tiles.values()) dirty.add(tile.id);
     schedule();
   });
