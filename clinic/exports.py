@@ -15,6 +15,7 @@ from django.conf import settings
 from devices import readings
 from devices.fhir import mapping, observations
 from patients.models import Patient
+from rpm.units import CANONICAL, Units
 
 CSV_COLUMNS = ["measured_at_utc", "measured_at_local", "metric", "value", "unit", "source", "device_serial",
                "received_at_utc"]
@@ -25,8 +26,11 @@ def readings_in_range(*, patient: Patient, start: dt.datetime, end: dt.datetime)
     return (row[:7] for row in readings.in_range(patient_id=patient.pk, start=start, end=end))
 
 
-def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> Iterator[str]:
-    """CSV lines, header first; times in UTC and in the patient's zone."""
+def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime, units: Units = CANONICAL
+                 ) -> Iterator[str]:
+    """CSV lines, header first; times in UTC and in the patient's zone. A value the reader sees in another unit
+    than the stored one (mmol/L, lb, degF) is converted, one decimal beyond the screen's, with that unit's UCUM
+    code in `unit`; every other value is written as stored."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     tz = patient.tz
@@ -41,6 +45,9 @@ def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> I
     yield flush()
     for measured_at, metric, value, unit, source, serial, received_at in readings_in_range(
             patient=patient, start=start, end=end):
+        shown = units.unit(metric)
+        if shown.code and shown.code != unit:
+            value, unit = round(value * shown.scale + shown.offset, shown.precision + 1), shown.code
         writer.writerow([measured_at.astimezone(dt.UTC).isoformat(), measured_at.astimezone(tz).isoformat(), metric,
                          repr(value), unit, source, serial or "", received_at.astimezone(dt.UTC).isoformat()])
         yield flush()

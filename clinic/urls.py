@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from clinic import stay_views, views
+from clinic import preferences, stay_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("preferences/units/", preferences.display_units, name="display-units"),
     path("patients/", stay_views.patient_list, name="patient-list"),
     path("patients/admit/", stay_views.admit, name="patient-admit"),
     path("patients/<int:patient_id>/", views.patient_page, name="patient-page"),

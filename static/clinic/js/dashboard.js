@@ -14,6 +14,8 @@ const queueEl = document.querySelector(".queue");
 const openList = document.getElementById("open-alerts");
 const ackList = document.getElementById("acknowledged-alerts");
 const metricsCatalogue = JSON.parse(document.getElementById("metric-data").textContent);
+// the reader's units (rpm.units): shown = canonical x scale + offset, with the symbol (mmHg, °C, mmol/L...)
+const displayUnits = JSON.parse(document.getElementById("unit-data").textContent);
 const csrfToken = document.getElementById("csrf").value;
 
 const tiles = new Map(JSON.parse(document.getElementById("census-data").textContent).map((t) => [t.id, t]));
@@ -38,6 +40,12 @@ function ago(iso, now = Date.now()) {
 
 function format(value, precision) {
   return value === null || value === undefined ? "–" : Number(value).toFixed(precision);
+}
+
+function shown(code, value) {
+  const unit = displayUnits[code];
+  return unit && value !== null && value !== undefined ? format(value * unit.scale + unit.offset, unit.precision)
+    : format(value, metricsCatalogue[code]?.precision ?? 1);
 }
 
 // The most severe band the value falls in: {severity, direction} or null.
@@ -91,7 +99,7 @@ function metricHtml(tile, code, m) {
   return `<li class="metric${out ? ` out sev-${out.severity}` : ""}${stale !== null ? " is-stale" : ""}"` +
     ` data-patient="${tile.id}" data-metric="${code}">` +
     `<span class="label">${escapeHtml(m.display)}</span>` +
-    `<span class="value"><b>${format(m.value, m.precision)}</b> <span class="unit">${escapeHtml(m.unit)}</span>` +
+    `<span class="value"><b>${shown(code, m.value)}</b> <span class="unit">${escapeHtml(displayUnits[code]?.symbol ?? m.unit)}</span>` +
     (trend[0] ? ` <span class="trend" title="${trend[1]}" aria-label="${trend[1]}">${trend[0]}</span>` : "") +
     `</span>${flag}${sparkline(m.spark)}${when}</li>`;
 }
