@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from clinic import preferences, stay_views, views
+from clinic import handover_views, preferences, stay_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("handover/", handover_views.handover_page, name="handover"),
     path("preferences/units/", preferences.display_units, name="display-units"),
     path("patients/", stay_views.patient_list, name="patient-list"),
     path("patients/admit/", stay_views.admit, name="patient-admit"),
