@@ -23,7 +23,7 @@ from patients.models import (
     MonitoringPlan,
     Patient,
 )
-from patients.signals import patient_discharged
+from patients.signals import monitoring_paused, patient_discharged
 from rpm import audit
 from rpm.errors import InvalidInput, NotAllowed, WrongState
 from rpm.metrics import METRICS
@@ -238,9 +238,12 @@ def _change_status(*, patient: Patient, by, reason: str, allowed_from: tuple[str
 
 @transaction.atomic
 def pause_monitoring(*, patient: Patient, by, reason: str) -> Patient:
-    """No missing-data or adherence alerts until monitoring resumes (in hospital, say); shown on the tile."""
-    return _change_status(patient=patient, by=by, reason=reason, allowed_from=(Patient.Status.ACTIVE,),
-                          to=Patient.Status.PAUSED, verb="patient.pause")
+    """No missing-data or adherence alerts until monitoring resumes (in hospital, say); shown on the tile. Those
+    already open are resolved with the reason (alerts.receivers), so none escalates while the patient is away."""
+    patient = _change_status(patient=patient, by=by, reason=reason, allowed_from=(Patient.Status.ACTIVE,),
+                             to=Patient.Status.PAUSED, verb="patient.pause")
+    monitoring_paused.send(sender=Patient, patient=patient, by=by, reason=reason.strip())
+    return patient
 
 
 @transaction.atomic
@@ -252,9 +255,10 @@ def resume_monitoring(*, patient: Patient, by, reason: str) -> Patient:
 @transaction.atomic
 def discharge_patient(*, patient: Patient, by, reason: str) -> Patient:
     """Off the programme: no more alerts, off the census, and (through patient_discharged) every enrolled device
-    returned to inventory with its credential revoked, in the same transaction."""
+    returned to inventory with its credential revoked and every unresolved alert resolved with the reason, in the
+    same transaction."""
     patient = _change_status(patient=patient, by=by, reason=reason,
                              allowed_from=(Patient.Status.ACTIVE, Patient.Status.PAUSED),
                              to=Patient.Status.DISCHARGED, verb="patient.discharge")
-    patient_discharged.send(sender=Patient, patient=patient, by=by)
+    patient_discharged.send(sender=Patient, patient=patient, by=by, reason=reason.strip())
     return patient

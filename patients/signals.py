@@ -1,9 +1,10 @@
-"""The way up from the record: layers above (the fleet) hear about a patient's discharge here.
+"""The way up from the record: layers above (the fleet, the alert engine) hear about a patient's stay here.
 
-`patient_discharged` is sent inside the discharge's transaction (patient=, by=), so whatever a receiver writes
-(the devices returned to inventory) commits or rolls back with the discharge itself.
+Both are sent inside the change's own transaction (patient=, by=, reason=), so whatever a receiver writes (devices
+returned to inventory, alerts closed) commits or rolls back with the change itself.
 """
 
 from django.dispatch import Signal
 
 patient_discharged = Signal()
+monitoring_paused = Signal()
