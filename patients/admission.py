@@ -23,7 +23,7 @@ from patients.models import (
     MonitoringPlan,
     Patient,
 )
-from patients.signals import monitoring_paused, patient_discharged
+from patients.signals import monitoring_paused, patient_discharged, status_changed
 from rpm import audit
 from rpm.errors import InvalidInput, NotAllowed, WrongState
 from rpm.metrics import METRICS
@@ -233,6 +233,7 @@ def _change_status(*, patient: Patient, by, reason: str, allowed_from: tuple[str
     patient.save(update_fields=["status"])
     audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb=verb, patient=patient, target=patient,
                  detail={"before": before, "after": to, "reason": reason})
+    status_changed.send(sender=Patient, patient=patient, before=before, after=to)
     return patient
 
 

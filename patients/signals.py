@@ -8,3 +8,5 @@ from django.dispatch import Signal
 
 patient_discharged = Signal()
 monitoring_paused = Signal()
+# any change of status (patient=, before=, after=): the live dashboards show it once committed
+status_changed = Signal()

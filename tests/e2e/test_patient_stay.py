@@ -4,9 +4,11 @@ filter kept, admission with a plan, discharge."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from devices.models import Device
+from patients import admission
 from patients.models import Patient
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_patient, make_team, make_user
@@ -106,3 +108,17 @@ def test_a_paused_patient_shows_paused_on_the_tile(page, ward):
     page.get_by_role("button", name="Pause monitoring").click()
     page.goto("/")
     expect(page.locator(f'.tile[data-patient="{ada.id}"] [data-paused]')).to_have_text("Monitoring paused")
+
+
+def test_an_open_dashboard_shows_a_pause_and_a_discharge_made_elsewhere_without_reloading(page, ward):
+    _, ada, _ = ward
+    browser_login(page, "nurse1")
+    expect(page.locator("#connection")).to_have_text("● Live")
+    physician = User.objects.get(username="physician1")
+
+    admission.pause_monitoring(patient=ada, by=physician, reason="admitted to hospital")
+    expect(page.locator(f'.tile[data-patient="{ada.id}"] [data-paused]')).to_have_text("Monitoring paused")
+
+    admission.discharge_patient(patient=ada, by=physician, reason="programme complete")
+    expect(page.locator(f'.tile[data-patient="{ada.id}"]')).to_have_count(0)
+    expect(page.locator(".tile")).to_have_count(1)

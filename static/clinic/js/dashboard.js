@@ -290,6 +290,13 @@ function apply(event) {
         tileEls.get(event.patient)?.remove();
         tileEls.delete(event.patient);
         queueDirty = orderDirty = true;
+      } else if (event.event === "status" && tiles.has(event.patient)) {
+        // discharged: off the census; paused or resumed: the tile says so
+        if (event.status === "discharged") apply({ type: "patient", event: "removed", patient: event.patient });
+        else {
+          tiles.get(event.patient).status = event.status;
+          dirty.add(event.patient);
+        }
       } else if (event.tile) {
         tiles.set(event.patient, event.tile);
         dirty.add(event.patient);
