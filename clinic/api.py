@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from alerts.models import Alert
 from alerts.selectors import news2_status
-from clinic import exports, history, summary, thresholds
+from clinic import display, exports, history, summary, thresholds
 from devices.readings import latest_values
 from patients import services
 from patients.models import MonitoringPlan, Patient
@@ -24,6 +24,7 @@ from rpm.errors import InvalidInput, NotAllowed, NotFound
 from rpm.metrics import METRICS
 from rpm.models import AuditEvent
 from rpm.roles import IsClinician, IsPhysician
+from rpm.units import units_for
 
 
 class PatientSummarySerializer(serializers.ModelSerializer):
@@ -88,6 +89,7 @@ def patient_readings(request: Request, patient_id: int) -> HttpResponse:
     body = history.chart_series(patient_id=patient.id, metric=metric, start=start, end=end, tz=patient.tz,
                                 max_points=max_points)
     body["alerts"] = summary.chart_alerts(patient=patient, metrics=list(body["series"]), start=start, end=end)
+    display.chart_series(body, units_for(request.user))  # a chart a person reads: in their units
     audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.readings", patient=patient,
                  detail={"metric": metric, "start": body["start"], "end": body["end"]})
     return HttpResponse(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), content_type="application/json")
@@ -104,7 +106,8 @@ def export_csv(request: Request, patient_id: int) -> HttpResponse:
     start, end = _range(request, patient, now=dt.datetime.now(dt.UTC))
     audit.record(actor=request.user, action=AuditEvent.Action.EXPORT, verb="patient.export.csv", patient=patient,
                  detail={"start": start.isoformat(), "end": end.isoformat()})
-    response = StreamingHttpResponse(exports.readings_csv(patient=patient, start=start, end=end),
+    response = StreamingHttpResponse(exports.readings_csv(patient=patient, start=start, end=end,
+                                                          units=units_for(request.user)),
                                      content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_name(patient, start, end, "csv")}"'
     return response

@@ -15,6 +15,7 @@ from django.conf import settings
 from devices import readings
 from devices.fhir import mapping, observations
 from patients.models import Patient
+from rpm.units import CANONICAL, Units
 
 # OWASP "CSV Injection": a spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,8 +35,11 @@ def readings_in_range(*, patient: Patient, start: dt.datetime, end: dt.datetime)
     return (row[:7] for row in readings.in_range(patient_id=patient.pk, start=start, end=end))
 
 
-def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> Iterator[str]:
-    """CSV lines, header first; times in UTC and in the patient's zone."""
+def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime, units: Units = CANONICAL
+                 ) -> Iterator[str]:
+    """CSV lines, header first; times in UTC and in the patient's zone. A value the reader sees in another unit
+    than the stored one (mmol/L, lb, degF) is converted, one decimal beyond the screen's, with that unit's UCUM
+    code in `unit`; every other value is written as stored."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     tz = patient.tz
@@ -50,6 +54,9 @@ def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> I
     yield flush()
     for measured_at, metric, value, unit, source, serial, received_at in readings_in_range(
             patient=patient, start=start, end=end):
+        shown = units.unit(metric)
+        if shown.code and shown.code != unit:
+            value, unit = round(value * shown.scale + shown.offset, shown.precision + 1), shown.code
         # the value is a number (repr keeps its sign); every text cell could come from a device or a person
         writer.writerow([measured_at.astimezone(dt.UTC).isoformat(), measured_at.astimezone(tz).isoformat(),
                          neutralised(metric), repr(value), neutralised(unit), neutralised(source),

@@ -4,6 +4,7 @@
 Interface used by other modules; call only after commit:
     push_readings(readings: list[StoredReading]) -> None   # one or many patients'
     push_alert(alert: Alert, event: str) -> None   # event: "opened", "updated", "acknowledged", "resolved", "escalated"
+    push_status(patient: Patient) -> None   # paused, resumed (active) or discharged: the tile shows it or goes
 
 One message per care-team group (ward-sized), never one per user, published on Redis pub/sub under the channel
 prefix. Each server process subscribes once per group its sockets need and hands every message to those sockets
@@ -25,10 +26,12 @@ import orjson
 import redis
 import redis.asyncio
 from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
 
 from devices.signals import StoredReading, readings_stored
 from patients.models import Patient
+from patients.signals import status_changed
 from rpm.metrics import METRICS, OK
 
 log = logging.getLogger(__name__)
@@ -205,3 +208,20 @@ def _on_readings_stored(sender, readings: list[StoredReading], **kwargs) -> None
     # Runs after commit; a failure here (Redis down) is logged by announce_readings and the
     # dashboards catch up from the database when they reconnect.
     push_readings(readings)
+
+
+def push_status(patient: Patient) -> None:
+    """Send one `patient` event with the patient's monitoring status to their team group."""
+    _publish(team_group(patient.care_team_id),
+             [{"type": "patient", "event": "status", "patient": patient.id, "status": patient.status}], patient.id)
+
+
+@receiver(status_changed, dispatch_uid="clinic.live.push_status")
+def _on_status_changed(sender, patient: Patient, **kwargs) -> None:
+    def push() -> None:
+        try:
+            push_status(patient)
+        except Exception as exc:  # Redis down: the next load of the dashboard shows the status
+            log.warning("status of patient %s not pushed: %r", patient.id, exc)
+
+    transaction.on_commit(push)

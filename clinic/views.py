@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from alerts import readiness
 from alerts.selectors import facts_for, news2_status, rules_in_force
-from clinic import adherence, dashboard, summary, thresholds
+from clinic import adherence, dashboard, display, summary, thresholds
 from devices.readings import latest_values
 from patients import notes, services
 from patients.models import Condition, MonitoringPlan, Patient
@@ -23,6 +23,7 @@ from rpm import audit
 from rpm.metrics import METRICS
 from rpm.models import AuditEvent
 from rpm.roles import is_clinician, is_physician, roles_of
+from rpm.units import units_for
 
 
 @login_required
@@ -48,6 +49,7 @@ def live_dashboard(request: HttpRequest) -> HttpResponse:
         "alerts_delayed": readiness.alerts_delayed(now=now),
         "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
                     for code, m in METRICS.items()},
+        "units": units_for(request.user).as_json(),
     })
 
 
@@ -72,6 +74,15 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
     except ValueError:
         readings_page = 1
     readings_metric = request.GET.get("metric") if request.GET.get("metric") in METRICS else None
+    units = units_for(request.user)
+    readings = summary.readings_page(patient=patient, metric=readings_metric, page=readings_page)
+    for row in readings["rows"]:  # shown in the reader's units; the stored value stays canonical
+        row.shown_value, row.shown_unit = display.value(units, row.metric, row.value), units.symbol(row.metric)
+    weight = summary.weight_change(patient=patient, rows=in_force)
+    if weight:
+        weight["unit"] = units.symbol("body_weight")
+        for change in weight["changes"]:  # a difference: the unit's scale, no offset
+            change["change"] = change["change"] * units.unit("body_weight").scale
     return {
         "patient": patient,
         "age": patient.age(now.astimezone(patient.tz).date()),
@@ -82,12 +93,13 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
         "news2_settings": services.news2_settings_of(patient),
         "consciousness_choices": MonitoringPlan.Consciousness.choices,
         "open_alerts": summary.open_alerts(patient=patient),
-        "latest": [(METRICS[m], latest[m]) for m in METRICS if m in latest],
-        "weight": summary.weight_change(patient=patient, rows=in_force),
+        "latest": [(METRICS[m], display.value(units, m, latest[m]["value"]), units.symbol(m))
+                   for m in METRICS if m in latest],
+        "weight": weight,
         "calendar": adherence.measurement_calendar(patient=patient, now=now),
         "medication": adherence.medication_adherence(patient=patient, now=now),
         "alert_history": summary.alert_history(patient=patient),
-        "readings": summary.readings_page(patient=patient, metric=readings_metric, page=readings_page),
+        "readings": readings,
         "notes": notes.notes_for(patient=patient),
         "minutes_by_month": notes.minutes_by_month(patient=patient),
         "rules": rules,
@@ -99,7 +111,8 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
             "readings_url": f"/api/v1/patients/{patient.id}/readings/",
             "csv_url": f"/api/v1/patients/{patient.id}/export/csv/",
             "fhir_url": f"/api/v1/patients/{patient.id}/export/fhir/",
-            "charts": [thresholds.chart_spec(metric=m, rules=rules, facts=facts) for m in charts],
+            "charts": [display.chart_spec(thresholds.chart_spec(metric=m, rules=rules, facts=facts), units)
+                       for m in charts],
         },
     }
 

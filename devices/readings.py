@@ -157,6 +157,15 @@ def metrics_received_since(*, patient_id: int, metrics: Sequence[str], since: dt
         return {row[0] for row in cursor.fetchall()}
 
 
+def last_measured(*, patient_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """Each patient's newest measured_at (patients without a reading are absent): one index probe a patient."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT p.id, r.measured_at FROM unnest(%s::bigint[]) AS p(id) CROSS JOIN LATERAL ("
+                       "SELECT measured_at FROM devices_reading WHERE patient_id = p.id "
+                       "ORDER BY measured_at DESC LIMIT 1) r", [list(patient_ids)])
+        return dict(cursor.fetchall())
+
+
 DOSE_METRIC = "dose_taken"
 
 

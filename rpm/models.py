@@ -38,3 +38,27 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.verb}"
+
+
+class DisplayUnits(models.Model):
+    """The units a person reads glucose, weight and temperature in (rpm.units); stored values stay canonical."""
+
+    class Glucose(models.TextChoices):
+        MG_DL = "mg/dL", "mg/dL"
+        MMOL_L = "mmol/L", "mmol/L"
+
+    class Weight(models.TextChoices):
+        KG = "kg", "kg"
+        LB = "[lb_av]", "lb"
+
+    class Temperature(models.TextChoices):
+        CEL = "Cel", "°C"
+        DEGF = "[degF]", "°F"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="display_units")
+    glucose = models.CharField(max_length=10, choices=Glucose.choices, default=Glucose.MG_DL)
+    weight = models.CharField(max_length=10, choices=Weight.choices, default=Weight.KG)
+    temperature = models.CharField(max_length=10, choices=Temperature.choices, default=Temperature.CEL)
+
+    def __str__(self) -> str:
+        return f"Display units of {self.user}"

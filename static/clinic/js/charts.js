@@ -83,14 +83,18 @@ function traces(spec, body, yRange) {
   return out;
 }
 
-function showTimeInRange(div, body) {
+// Consensus time-in-range limits (Battelino et al., Diabetes Care 2019), as published in each unit
+const TIR_LIMITS = { "mg/dL": ["54", "70", "180", "250"], "mmol/L": ["3.0", "3.9", "10.0", "13.9"] };
+
+function showTimeInRange(div, body, spec) {
   const caption = div.closest("figure").querySelector("[data-tir]");
   const tir = body.series.blood_glucose && body.series.blood_glucose.time_in_range;
   if (!caption) return;
+  const [veryLow, low, high, veryHigh] = TIR_LIMITS[spec.unit_code] || TIR_LIMITS["mg/dL"];
   caption.textContent = tir
-    ? `Time in range 70-180 mg/dL ${tir.in_range} % · below 70: ${(tir.low + tir.very_low).toFixed(1)} %` +
-      ` (below 54: ${tir.very_low} %) · above 180: ${(tir.high + tir.very_high).toFixed(1)} %` +
-      ` (above 250: ${tir.very_high} %)`
+    ? `Time in range ${low}-${high} ${spec.unit} ${tir.in_range} % · below ${low}: ${(tir.low + tir.very_low).toFixed(1)} %` +
+      ` (below ${veryLow}: ${tir.very_low} %) · above ${high}: ${(tir.high + tir.very_high).toFixed(1)} %` +
+      ` (above ${veryHigh}: ${tir.very_high} %)`
     : "No glucose readings in this range";
 }
 
@@ -116,7 +120,7 @@ async function draw(div, spec, params) {
     div.dataset.plotted = "1";
     div.on("plotly_relayout", (event) => onZoom(div, spec, event));
   }
-  if (spec.metric === "blood_glucose") showTimeInRange(div, body);
+  if (spec.metric === "blood_glucose") showTimeInRange(div, body, spec);
   div.dataset.points = String(Object.values(body.series).reduce((n, s) => n + s.v.length, 0));
   div.dataset.rawCount = String(Object.values(body.series).reduce((n, s) => n + s.raw_count, 0));
   div.dataset.state = "ready";

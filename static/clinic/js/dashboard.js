@@ -14,6 +14,8 @@ const queueEl = document.querySelector(".queue");
 const openList = document.getElementById("open-alerts");
 const ackList = document.getElementById("acknowledged-alerts");
 const metricsCatalogue = JSON.parse(document.getElementById("metric-data").textContent);
+// the reader's units (rpm.units): shown = canonical x scale + offset, with the symbol (mmHg, °C, mmol/L...)
+const displayUnits = JSON.parse(document.getElementById("unit-data").textContent);
 const csrfToken = document.getElementById("csrf").value;
 
 const tiles = new Map(JSON.parse(document.getElementById("census-data").textContent).map((t) => [t.id, t]));
@@ -38,6 +40,12 @@ function ago(iso, now = Date.now()) {
 
 function format(value, precision) {
   return value === null || value === undefined ? "–" : Number(value).toFixed(precision);
+}
+
+function shown(code, value) {
+  const unit = displayUnits[code];
+  return unit && value !== null && value !== undefined ? format(value * unit.scale + unit.offset, unit.precision)
+    : format(value, metricsCatalogue[code]?.precision ?? 1);
 }
 
 // The most severe band the value falls in: {severity, direction} or null.
@@ -91,7 +99,7 @@ function metricHtml(tile, code, m) {
   return `<li class="metric${out ? ` out sev-${out.severity}` : ""}${stale !== null ? " is-stale" : ""}"` +
     ` data-patient="${tile.id}" data-metric="${code}">` +
     `<span class="label">${escapeHtml(m.display)}</span>` +
-    `<span class="value"><b>${format(m.value, m.precision)}</b> <span class="unit">${escapeHtml(m.unit)}</span>` +
+    `<span class="value"><b>${shown(code, m.value)}</b> <span class="unit">${escapeHtml(displayUnits[code]?.symbol ?? m.unit)}</span>` +
     (trend[0] ? ` <span class="trend" title="${trend[1]}" aria-label="${trend[1]}">${trend[0]}</span>` : "") +
     `</span>${flag}${sparkline(m.spark)}${when}</li>`;
 }
@@ -111,7 +119,9 @@ function tileHtml(tile) {
     `<li>${escapeHtml(d.kind.replaceAll("_", " "))}: ${[d.offline && "offline", d.low_battery && `battery low (${d.battery} %)`]
       .filter(Boolean).join(", ")}</li>`).join("");
   const metrics = Object.entries(tile.metrics).map(([code, m]) => metricHtml(tile, code, m)).join("");
-  return `<header><h3 class="name">${escapeHtml(tile.name)}</h3>${badge}${news2}` +
+  const paused = tile.status === "paused" ? '<span class="badge paused" data-paused>Monitoring paused</span>' : "";
+  return `<header><h3 class="name"><a href="/patients/${tile.id}/" data-patient-link>${escapeHtml(tile.name)}</a></h3>` +
+    `${badge}${paused}${news2}` +
     `<p class="meta">${tile.age} y · MRN ${escapeHtml(tile.mrn)}${conditions ? ` · ${conditions}` : ""}</p></header>` +
     `<ul class="metrics">${metrics || '<li class="none">No monitored metrics</li>'}</ul>` +
     (devices ? `<ul class="devices" aria-label="Device problems">${devices}</ul>` : "");
@@ -164,7 +174,7 @@ function alertHtml(alert) {
     : recovered ? `<span class="state recovered" data-recovered>Recovered, not yet reviewed: ${escapeHtml(alert.recovery)}</span>`
     : alert.reopened_at ? `<span class="state reopened" data-reopened>Worse since it was acknowledged</span>` : "";
   return `<div class="alert-head"><span class="sev sev-${alert.severity}">${alert.severity.toUpperCase()}</span>` +
-    `<button type="button" class="link" data-focus="${alert.patient}">${escapeHtml(name)}</button>` +
+    `<a class="link" href="/patients/${alert.patient}/#alerts" data-patient-link>${escapeHtml(name)}</a>` +
     `<span class="age">${ago(alert.opened_at)}</span></div>` +
     `<p class="explanation">${escapeHtml(alert.explanation)}</p>${state}` +
     `<form class="actions" data-alert-form="${alert.id}">` +
@@ -280,6 +290,13 @@ function apply(event) {
         tileEls.get(event.patient)?.remove();
         tileEls.delete(event.patient);
         queueDirty = orderDirty = true;
+      } else if (event.event === "status" && tiles.has(event.patient)) {
+        // discharged: off the census; paused or resumed: the tile says so
+        if (event.status === "discharged") apply({ type: "patient", event: "removed", patient: event.patient });
+        else {
+          tiles.get(event.patient).status = event.status;
+          dirty.add(event.patient);
+        }
       } else if (event.tile) {
         tiles.set(event.patient, event.tile);
         dirty.add(event.patient);
@@ -336,15 +353,22 @@ queueEl.addEventListener("submit", (e) => {
   e.preventDefault();
   act(e.target, e.submitter?.value ?? "acknowledge");
 });
-queueEl.addEventListener("click", (e) => {
-  const target = e.target.closest("[data-focus]");
-  if (!target) return;
-  const el = tileEls.get(Number(target.dataset.focus));
-  el?.scrollIntoView({ block: "center" });
-  el?.focus();
-});
-for (const id of ["search", "condition-filter", "alerts-only", "sort"]) {
+// The filter survives a visit to a patient and back, in this tab only (never in a URL: it may hold a name or MRN).
+const FILTER_KEY = "rpm.dashboard.filter";
+const FILTER_IDS = ["search", "condition-filter", "alerts-only", "sort"];
+try {
+  const saved = JSON.parse(sessionStorage.getItem(FILTER_KEY) || "{}");
+  for (const id of FILTER_IDS) {
+    const el = document.getElementById(id);
+    if (id in saved) el[el.type === "checkbox" ? "checked" : "value"] = saved[id];
+  }
+} catch { /* a filter that cannot be read is no filter */ }
+for (const id of FILTER_IDS) {
   document.getElementById(id).addEventListener("input", () => {
+    sessionStorage.setItem(FILTER_KEY, JSON.stringify(Object.fromEntries(FILTER_IDS.map((i) => {
+      const el = document.getElementById(i);
+      return [i, el.type === "checkbox" ? el.checked : el.value];
+    }))));
     for (const tile of tiles.values()) dirty.add(tile.id);
     schedule();
   });
