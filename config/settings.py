@@ -165,7 +165,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 0
 CELERY_TASK_PUBLISH_RETRY = False
 
 # Who hears about an alert change (alerts.notifiers): the dashboards, and e-mail for high alerts.
-ALERT_NOTIFIERS = ["clinic.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier"]
+ALERT_NOTIFIERS = [
+    "clinic.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier", "alerts.notifiers.AppriseNotifier",
+]
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rpm-alerts@localhost")
