@@ -85,8 +85,8 @@ class AppriseNotifier:
         sender = apprise.Apprise()
         for url in urls:
             sender.add(url)
-        if not sender.notify(title=f"RPM: {what}", body=f"A {what} for a patient on {team.name}: open the "
-                                                        f"dashboard. Alert #{alert.pk}."):
+        body = f"{what[0].upper()}{what[1:]} for a patient on {team.name}: open the dashboard. Alert #{alert.pk}."
+        if not sender.notify(title=f"RPM: {what}", body=body):
             log.warning("alert %s: an apprise channel of care team %s failed", alert.pk, team.pk)
 
 
@@ -97,22 +97,27 @@ def on_call(*, care_team_id: int, now: dt.datetime) -> list[User]:
     return list(User.objects.filter(id__in=shifts.values("user_id")).order_by("username"))
 
 
-def recipients_for(alert: Alert, event: str, *, now: dt.datetime | None = None) -> list[User]:
-    """Raised, worse or reopened: the patient's care team. Escalated: whoever is on call for the team, else its
-    physicians. Nobody while the alert is snoozed."""
-    now = now or timezone.now()
-    if alert.snoozed_at(now):
-        return []
+def escalation_recipients(alert: Alert, *, now: dt.datetime) -> list[User]:
+    """Whoever is on call for the patient's care team now, else (nobody on call) its physicians."""
     team_id = alert.patient.care_team_id
-    memberships = CareTeamMembership.objects.filter(care_team_id=team_id, user__is_active=True).select_related("user")
-    if event == "escalated":
-        rota = on_call(care_team_id=team_id, now=now)
-        if rota:
-            return rota
-        memberships = memberships.filter(role=CareTeamMembership.Role.PHYSICIAN)
-    elif event not in RAISED:
+    rota = on_call(care_team_id=team_id, now=now)
+    if rota:
+        return rota
+    return [m.user for m in CareTeamMembership.objects.filter(
+        care_team_id=team_id, user__is_active=True, role=CareTeamMembership.Role.PHYSICIAN).select_related("user")]
+
+
+def recipients_for(alert: Alert, event: str, *, now: dt.datetime | None = None) -> list[User]:
+    """Raised, worse or reopened: the patient's care team. Escalated: the people the escalation named
+    (`alert.notified`, chosen by escalation_recipients when it escalated). Nobody while the alert is snoozed."""
+    if alert.snoozed_at(now or timezone.now()):
         return []
-    return [m.user for m in memberships]
+    if event == "escalated":
+        return list(User.objects.filter(username__in=alert.notified, is_active=True).order_by("username"))
+    if event not in RAISED:
+        return []
+    return [m.user for m in CareTeamMembership.objects.filter(care_team_id=alert.patient.care_team_id,
+                                                              user__is_active=True).select_related("user")]
 
 
 def notifiers() -> list[Notifier]:

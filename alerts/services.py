@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from alerts.kinds.base import Recovery, Trigger
 from alerts.models import SEVERITY_RANK, Alert, AlertNote, AlertRule, RuleSnooze, Severity
-from alerts.notifiers import notify, recipients_for
+from alerts.notifiers import escalation_recipients, notify
 from patients.models import CareTeamMembership, Patient
 from rpm import audit
 from rpm.errors import WrongState
@@ -247,7 +247,7 @@ def escalate_due_alerts(*, now: dt.datetime | None = None) -> list[Alert]:
                 continue
             alert.escalation_level += 1
             alert.escalated_at = now
-            alert.notified = [u.username for u in recipients_for(alert, "escalated", now=now)]
+            alert.notified = [u.username for u in escalation_recipients(alert, now=now)]
             alert.save(update_fields=["escalation_level", "escalated_at", "notified", "updated_at"])
             waited = int((now - alert.opened_at).total_seconds() // 60)
             told = f" Notified: {', '.join(alert.notified)}." if alert.notified else ""
