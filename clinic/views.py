@@ -38,6 +38,7 @@ def live_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/dashboard.html", {
         "tiles": dashboard.census(user=request.user, now=now),
         "alerts": dashboard.alert_queue(user=request.user),
+        "workflow": dashboard.workflow_context(user=request.user),
         "cursor": now.isoformat(), "conditions": Condition.choices,
         "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
                     for code, m in METRICS.items()},
