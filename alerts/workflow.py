@@ -23,6 +23,8 @@ from rpm.models import AuditEvent
 # night, never longer than a day (issue 13).
 MAX_SNOOZE = dt.timedelta(hours=24)
 MAX_SNOOZE_MINUTES = int(MAX_SNOOZE.total_seconds() // 60)
+# the choices the screens offer (static/clinic/js/alert-workflow.js SNOOZE_CHOICES too); the API takes any minute
+SNOOZE_MINUTES = (15, 30, 60, 120, 240, 480, 720, 1440)
 
 
 def _unresolved(alert: Alert) -> None:

@@ -76,6 +76,7 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
         "news2_settings": services.news2_settings_of(patient),
         "consciousness_choices": MonitoringPlan.Consciousness.choices,
         "open_alerts": summary.open_alerts(patient=patient),
+        **summary.alert_workflow(patient=patient, now=now),
         "latest": [(METRICS[m], latest[m]) for m in METRICS if m in latest],
         "weight": summary.weight_change(patient=patient, rows=in_force),
         "calendar": adherence.measurement_calendar(patient=patient, now=now),
