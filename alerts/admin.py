@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from alerts.models import Alert, AlertNote, AlertRule
+from alerts.models import Alert, AlertNote, AlertRule, NotificationChannel, OnCallShift
 from rpm.admin_access import ClinicalAdmin, ClinicalInline
 
 
@@ -23,3 +23,20 @@ class AlertAdmin(ClinicalAdmin):
     search_fields = ["patient__mrn", "explanation"]
     raw_id_fields = ["patient", "rule", "acknowledged_by", "resolved_by"]
     inlines = [NoteInline]
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    """A care team's apprise URLs (they hold secrets): admins only."""
+
+    list_display = ["label", "care_team", "user", "enabled"]
+    list_filter = ["care_team", "enabled"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(OnCallShift)
+class OnCallShiftAdmin(admin.ModelAdmin):
+    list_display = ["care_team", "user", "starts_at", "ends_at"]
+    list_filter = ["care_team"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "starts_at"

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from alerts.kinds import validate_params
 from rpm.metrics import METRICS
@@ -117,6 +117,16 @@ class Alert(models.Model):
     # back to normal before anyone acknowledged it (medium and high): stays unresolved until a person acts
     recovered_at = models.DateTimeField(null=True, blank=True)
     recovery = models.TextField(blank=True, help_text="what the recovery was, while it waits for review")
+    # the workflow: who owns it, and a snooze (no escalation, nothing beyond the dashboard) until a time
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snoozed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    snooze_reason = models.TextField(blank=True)
+    # usernames told of the latest escalation (the on-call person, else the team's physicians)
+    notified = ArrayField(models.CharField(max_length=150), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -136,6 +146,9 @@ class Alert(models.Model):
         """Recovered on its own, unacknowledged: shown as "recovered, not yet reviewed"."""
         return self.state == self.State.OPEN and self.recovered_at is not None
 
+    def snoozed_at(self, now) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > now
+
 
 class AlertNote(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notes")
@@ -149,3 +162,76 @@ class AlertNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb or 'note'} on alert {self.alert_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RuleSnooze(models.Model):
+    """One rule quiet for one patient until `until` (at most a day, with a reason): its alerts are neither
+    escalated nor sent beyond the dashboard. Never for all rules or all patients; ends early when it gets worse."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="rule_snoozes")
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="snoozes")
+    until = models.DateTimeField()
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_because = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["patient", "rule", "-until"], name="rule_snooze_by_patient_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} snoozed for {self.patient_id} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class PatientReview(models.Model):
+    """A clinician marked this patient's alerts and data as reviewed: who and when."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="reviews")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["patient", "-at"], name="review_by_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} reviewed by {self.by_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class NotificationChannel(models.Model):
+    """Where a care team hears about alerts beyond e-mail: an apprise URL (SMS, Teams, Slack, a webhook, ...).
+    Without a user, the team's shared channel; with one, that member's own (used when they are a recipient, e.g.
+    on call). Managed by admins; the URL holds secrets and is never shown to clinicians."""
+
+    care_team = models.ForeignKey("patients.CareTeam", on_delete=models.CASCADE, related_name="channels")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+", help_text="empty: the whole team's channel")
+    label = models.CharField(max_length=100)
+    url = models.CharField("apprise URL", max_length=1000)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["care_team", "label"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.care_team})"
+
+
+class OnCallShift(models.Model):
+    """Who is on call for a care team from `starts_at` to `ends_at`: escalations go to them, not every physician."""
+
+    care_team = models.ForeignKey("patients.CareTeam", on_delete=models.CASCADE, related_name="on_call_shifts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="on_call_shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["care_team", "starts_at"]
+        indexes = [models.Index(fields=["care_team", "starts_at", "ends_at"], name="shift_by_team_time")]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="shift_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on call for {self.care_team} {self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%H:%M}"

@@ -19,7 +19,7 @@ from alerts import news2
 from alerts.kinds import KINDS
 from alerts.kinds import early_warning_score as news2_kind
 from alerts.kinds.base import PatientFacts
-from alerts.models import Alert, AlertRule
+from alerts.models import Alert, AlertNote, AlertRule, PatientReview
 from devices import readings
 from patients import doses
 from patients.models import MonitoringPlan, Patient
@@ -204,16 +204,30 @@ def display_bands(rows: Iterable[RuleInForce], facts: PatientFacts) -> dict[str,
     return out
 
 
-def alerts_visible_to(user, *, state: str | None = None) -> QuerySet[Alert]:
+def alerts_visible_to(user, *, state: str | None = None, assigned_to=None) -> QuerySet[Alert]:
     """Alerts of the patients on the user's care teams, newest first; 'unresolved' means open or acknowledged
-    (recovered alerts waiting for review included)."""
+    (recovered alerts waiting for review included); `assigned_to` a user: theirs only ("mine")."""
     qs = Alert.objects.filter(patient__in=patients_visible_to(user)).select_related(
-        "rule", "acknowledged_by", "resolved_by")
+        "rule", "acknowledged_by", "resolved_by", "assigned_to", "snoozed_by")
+    if assigned_to is not None:
+        qs = qs.filter(assigned_to=assigned_to)
     if state == "unresolved":
         qs = qs.exclude(state=Alert.State.RESOLVED)
     elif state:
         qs = qs.filter(state=state)
     return qs.order_by("-opened_at", "-id")
+
+
+def notes_of(alert: Alert) -> QuerySet[AlertNote]:
+    """The alert's thread, oldest first: people's notes and the record of every step."""
+    return alert.notes.select_related("author").order_by("at", "id")
+
+
+def latest_reviews(patient_ids: Iterable[int]) -> dict[int, PatientReview]:
+    """Each patient's latest review (who and when), for the queue and the tiles."""
+    rows = (PatientReview.objects.filter(patient_id__in=list(patient_ids)).select_related("by")
+            .order_by("patient_id", "-at").distinct("patient_id"))
+    return {r.patient_id: r for r in rows}
 
 
 def news2_for_patient(patient: Patient, *, now: dt.datetime | None = None) -> dict[str, Any] | None:

@@ -19,8 +19,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from alerts.kinds.base import Recovery, Trigger
-from alerts.models import SEVERITY_RANK, Alert, AlertNote, AlertRule, Severity
-from alerts.notifiers import notify
+from alerts.models import SEVERITY_RANK, Alert, AlertNote, AlertRule, RuleSnooze, Severity
+from alerts.notifiers import escalation_recipients, notify
 from patients.models import CareTeamMembership, Patient
 from rpm import audit
 from rpm.errors import WrongState
@@ -80,6 +80,9 @@ def apply_trigger(*, patient: Patient, rule: AlertRule, trigger: Trigger, now: d
         alert = Alert(patient=patient, rule=rule, metric=metric or rule.metric, severity=trigger.severity,
                       explanation=trigger.explanation, reading_ids=trigger.reading_ids[-MAX_READING_IDS:],
                       opened_at=now, last_triggered_at=now, trigger_key=trigger.key, last_reading_at=trigger.at)
+        snooze = active_rule_snooze(patient_id=patient.id, rule_id=rule.id, now=now)
+        if snooze is not None:  # this rule is snoozed for this patient: the new alert is born snoozed
+            alert.snoozed_until, alert.snoozed_by_id, alert.snooze_reason = snooze.until, snooze.by_id, snooze.reason
         try:
             with transaction.atomic():
                 alert.save()
@@ -108,6 +111,7 @@ def apply_trigger(*, patient: Patient, rule: AlertRule, trigger: Trigger, now: d
         existing.severity = trigger.severity
         _audit(existing, "severity_raised", explanation=trigger.explanation)
         event = "worsened"
+        end_snoozes_because_worse(existing, now=now, explanation=trigger.explanation)
         if existing.state == Alert.State.ACKNOWLEDGED:
             # worse is news again: back in the queue, escalation counted from now; the acknowledgement stays in
             # the notes and the audit trail
@@ -122,9 +126,28 @@ def apply_trigger(*, patient: Patient, rule: AlertRule, trigger: Trigger, now: d
     existing.save(update_fields=["trigger_count", "trigger_key", "reading_ids", "last_triggered_at", "explanation",
                                  "last_reading_at", "severity", "state", "acknowledged_at", "acknowledged_by",
                                  "reopened_at", "escalation_level", "escalated_at", "recovered_at", "recovery",
-                                 "updated_at"])
+                                 "snoozed_until", "snoozed_by", "snooze_reason", "updated_at"])
     _after_commit(existing, event)
     return existing
+
+
+def active_rule_snooze(*, patient_id: int, rule_id: int, now: dt.datetime) -> RuleSnooze | None:
+    return (RuleSnooze.objects.filter(patient_id=patient_id, rule_id=rule_id, ended_at__isnull=True, until__gt=now)
+            .order_by("-until").first())
+
+
+def end_snoozes_because_worse(alert: Alert, *, now: dt.datetime, explanation: str) -> None:
+    """A snooze is for a known, stable problem: worse ends it at once (the alert's own, and its rule's for this
+    patient), so escalation and notification resume. The caller saves the alert."""
+    ended = RuleSnooze.objects.filter(patient_id=alert.patient_id, rule_id=alert.rule_id, ended_at__isnull=True,
+                                      until__gt=now).update(ended_at=now, ended_because="worse")
+    if not alert.snoozed_at(now) and not ended:
+        return
+    until = alert.snoozed_until
+    alert.snoozed_until, alert.snoozed_by, alert.snooze_reason = None, None, ""
+    AlertNote.objects.create(alert=alert, author=None, verb="snooze_end",
+                             text=f"Snooze ended early: worse. {explanation}")
+    _audit(alert, "snooze_end", reason="worse", until=until.isoformat() if until else None)
 
 
 def waits_for_review(alert: Alert) -> bool:
@@ -220,13 +243,15 @@ def escalate_due_alerts(*, now: dt.datetime | None = None) -> list[Alert]:
                       .select_related("patient", "rule"))
         for alert in candidates:
             since = max(t for t in (alert.escalated_at, alert.reopened_at, alert.opened_at) if t is not None)
-            if now - since < ESCALATE_AFTER[alert.severity]:
+            if now - since < ESCALATE_AFTER[alert.severity] or alert.snoozed_at(now):
                 continue
             alert.escalation_level += 1
             alert.escalated_at = now
-            alert.save(update_fields=["escalation_level", "escalated_at", "updated_at"])
+            alert.notified = [u.username for u in escalation_recipients(alert, now=now)]
+            alert.save(update_fields=["escalation_level", "escalated_at", "notified", "updated_at"])
             waited = int((now - alert.opened_at).total_seconds() // 60)
-            text = f"Escalated to level {alert.escalation_level}: unacknowledged for {waited} min."
+            told = f" Notified: {', '.join(alert.notified)}." if alert.notified else ""
+            text = f"Escalated to level {alert.escalation_level}: unacknowledged for {waited} min.{told}"
             AlertNote.objects.create(alert=alert, author=None, verb="escalate", text=text)
             _audit(alert, "escalate", level=alert.escalation_level)
             _after_commit(alert, "escalated")

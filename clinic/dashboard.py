@@ -13,11 +13,19 @@ from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
 from alerts.kinds import device_health
 from alerts.models import SEVERITY_RANK, Alert, AlertRule
-from alerts.selectors import RuleInForce, active_rules, display_bands, facts_for, news2_status, rules_in_force
+from alerts.selectors import (
+    RuleInForce,
+    active_rules,
+    display_bands,
+    facts_for,
+    latest_reviews,
+    news2_status,
+    rules_in_force,
+)
 from clinic.live import alert_event, reading_event
 from devices import readings
 from devices.models import DeviceAssignment
-from patients.models import Condition, Patient
+from patients.models import CareTeamMembership, Condition, Patient
 from patients.selectors import patients_visible_to
 from rpm import sessions
 from rpm.metrics import METRICS
@@ -170,8 +178,8 @@ def census(*, user, now: dt.datetime, patient_ids: set[int] | None = None) -> li
 
 def _queue(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     rank = Case(*[When(severity=s, then=Value(r)) for s, r in SEVERITY_RANK.items()], output_field=IntegerField())
-    return alerts.select_related("patient", "acknowledged_by").annotate(rank=rank).order_by(
-        F("recovered_at").asc(nulls_first=True), "-rank", "-opened_at")
+    return alerts.select_related("patient", "acknowledged_by", "assigned_to", "snoozed_by").annotate(
+        rank=rank).order_by(F("recovered_at").asc(nulls_first=True), "-rank", "-opened_at")
 
 
 def alert_queue(*, user, limit: int = 500) -> list[dict[str, Any]]:
@@ -179,6 +187,19 @@ def alert_queue(*, user, limit: int = 500) -> list[dict[str, Any]]:
     those that recovered before anyone saw them ("recovered, not yet reviewed")."""
     alerts = Alert.objects.filter(patient__in=patients_visible_to(user), state__in=UNRESOLVED)
     return [alert_event(a, "current") for a in _queue(alerts)[:limit]]
+
+
+def workflow_context(*, user) -> dict[str, Any]:
+    """What the queue's workflow buttons need: the colleagues an alert can go to (per care team), and each
+    visible patient's latest review (who and when)."""
+    teams: dict[int, list[dict[str, Any]]] = {}
+    for m in (CareTeamMembership.objects.filter(care_team__memberships__user=user, user__is_active=True)
+              .select_related("user").order_by("user__username")):
+        teams.setdefault(m.care_team_id, []).append(
+            {"id": m.user_id, "username": m.user.username, "name": m.user.get_full_name() or m.user.username})
+    reviews = {pid: {"by": r.by.username, "at": r.at.isoformat()}
+               for pid, r in latest_reviews(visible_patient_ids(user=user)).items()}
+    return {"me": {"id": user.id, "username": user.username}, "teams": teams, "reviews": reviews}
 
 
 def missed_events(*, user, since: dt.datetime, now: dt.datetime) -> list[dict[str, Any]] | None:

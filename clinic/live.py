@@ -63,6 +63,7 @@ def alert_event(alert, event: str) -> dict[str, Any]:
     patient = alert.patient
     return {
         "type": "alert", "event": event, "id": alert.id, "patient": alert.patient_id,
+        "care_team": patient.care_team_id,
         "patient_name": patient.name, "mrn": patient.mrn,
         "rule": alert.rule_id, "metric": alert.metric, "severity": alert.severity, "state": alert.state,
         "explanation": alert.explanation, "opened_at": _iso(alert.opened_at),
@@ -70,7 +71,10 @@ def alert_event(alert, event: str) -> dict[str, Any]:
         "acknowledged_by": alert.acknowledged_by.username if alert.acknowledged_by_id else None,
         "resolved_at": _iso(alert.resolved_at), "reopened_at": _iso(alert.reopened_at),
         "recovered_at": _iso(alert.recovered_at), "recovery": alert.recovery,
-        "escalation_level": alert.escalation_level, "at": _iso(alert.updated_at),
+        "escalation_level": alert.escalation_level, "notified": alert.notified, "at": _iso(alert.updated_at),
+        "assigned_to": alert.assigned_to.username if alert.assigned_to_id else None,
+        "snoozed_until": _iso(alert.snoozed_until), "snooze_reason": alert.snooze_reason,
+        "snoozed_by": alert.snoozed_by.username if alert.snoozed_by_id else None,
     }
 
 

@@ -8,7 +8,8 @@ from django.db.models import Prefetch
 
 from alerts.kinds import rate_of_change
 from alerts.models import Alert, AlertNote, AlertRule
-from alerts.selectors import RuleInForce, active_rules
+from alerts.selectors import RuleInForce, active_rules, latest_reviews
+from alerts.workflow import SNOOZE_MINUTES
 from devices import readings
 from devices.models import DeviceAssignment
 from patients.models import Patient
@@ -56,6 +57,16 @@ def alert_history(*, patient: Patient, limit: int = 100) -> list[Alert]:
 
 def open_alerts(*, patient: Patient) -> list[Alert]:
     return list(patient.alerts.exclude(state=Alert.State.RESOLVED).select_related("rule").order_by("-opened_at"))
+
+
+def alert_workflow(*, patient: Patient, now: dt.datetime) -> dict:
+    """The patient page's alert workflow: open alerts with owner, snooze and note thread, the last review."""
+    alerts = (patient.alerts.exclude(state=Alert.State.RESOLVED).select_related("rule", "assigned_to", "snoozed_by")
+              .prefetch_related(Prefetch("notes", queryset=AlertNote.objects.select_related("author")))
+              .order_by("-opened_at"))
+    return {"workflow_alerts": list(alerts), "last_review": latest_reviews([patient.id]).get(patient.id),
+            "snooze_choices": [(m, f"{m} min" if m < 60 else f"{m // 60} h") for m in SNOOZE_MINUTES],
+            "workflow_now": now}
 
 
 def chart_alerts(*, patient: Patient, metrics: list[str], start: dt.datetime, end: dt.datetime) -> list[dict]:

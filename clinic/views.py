@@ -45,6 +45,7 @@ def live_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "clinic/dashboard.html", {
         "tiles": tiles,
         "alerts": alerts,
+        "workflow": dashboard.workflow_context(user=request.user),
         "cursor": now.isoformat(), "conditions": Condition.choices,
         "alerts_delayed": readiness.alerts_delayed(now=now),
         "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
@@ -96,6 +97,7 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
         "latest": [(METRICS[m], display.value(units, m, latest[m]["value"]), units.symbol(m))
                    for m in METRICS if m in latest],
         "weight": weight,
+        **summary.alert_workflow(patient=patient, now=now),
         "calendar": adherence.measurement_calendar(patient=patient, now=now),
         "medication": adherence.medication_adherence(patient=patient, now=now),
         "alert_history": summary.alert_history(patient=patient),

@@ -173,7 +173,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 0
 CELERY_TASK_PUBLISH_RETRY = False
 
 # Who hears about an alert change (alerts.notifiers): the dashboards, and e-mail for high alerts.
-ALERT_NOTIFIERS = ["clinic.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier"]
+ALERT_NOTIFIERS = [
+    "clinic.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier", "alerts.notifiers.AppriseNotifier",
+]
 
 # The console backend writes whole messages (MRNs, vitals) to the process's output, so only development gets it by
 # default; elsewhere EMAIL_HOST (SMTP) or EMAIL_BACKEND must be set, else the e-mail notifier refuses to start and

@@ -3,6 +3,8 @@
 // redrawn, so a burst of readings costs one repaint.
 
 import { LiveSocket } from "./live-socket.js";
+import { Alarms } from "./alarms.js";
+import { isSnoozed, loadThread, post, workflowControls, workflowLines, workflowRequest } from "./alert-workflow.js";
 
 const SEVERITY_RANK = { info: 0, low: 1, medium: 2, high: 3 };
 const SPARK_BUCKET_S = 15 * 60;
@@ -17,6 +19,9 @@ const metricsCatalogue = JSON.parse(document.getElementById("metric-data").textC
 // the reader's units (rpm.units): shown = canonical x scale + offset, with the symbol (mmHg, °C, mmol/L...)
 const displayUnits = JSON.parse(document.getElementById("unit-data").textContent);
 const csrfToken = document.getElementById("csrf").value;
+const workflow = JSON.parse(document.getElementById("workflow-data").textContent);
+const alarms = new Alarms(document.getElementById("alarms"), document.getElementById("alarms-status"),
+                          { user: workflow.me.username, soundUrl: root.dataset.alarmSound });
 
 const tiles = new Map(JSON.parse(document.getElementById("census-data").textContent).map((t) => [t.id, t]));
 const alerts = new Map(JSON.parse(document.getElementById("alert-data").textContent).map((a) => [a.id, a]));
@@ -176,13 +181,13 @@ function alertHtml(alert) {
   return `<div class="alert-head"><span class="sev sev-${alert.severity}">${alert.severity.toUpperCase()}</span>` +
     `<a class="link" href="/patients/${alert.patient}/#alerts" data-patient-link>${escapeHtml(name)}</a>` +
     `<span class="age">${ago(alert.opened_at)}</span></div>` +
-    `<p class="explanation">${escapeHtml(alert.explanation)}</p>${state}` +
+    `<p class="explanation">${escapeHtml(alert.explanation)}</p>${state}${workflowLines(alert, workflow)}` +
     `<form class="actions" data-alert-form="${alert.id}">` +
     `<label class="note"><span class="sr-only">Note (optional)</span>` +
     `<input name="note" type="text" placeholder="Note (optional)" maxlength="2000"></label>` +
     (alert.state === "open" ? `<button type="submit" name="action" value="acknowledge">Acknowledge</button>` : "") +
     `<button type="submit" name="action" value="resolve">Resolve</button>` +
-    `<span class="error" role="alert"></span></form>`;
+    `${workflowControls(alert, workflow, alert.care_team)}<span class="error" role="alert"></span></form>`;
 }
 
 function alertItem(alert) {
@@ -194,19 +199,46 @@ function alertItem(alert) {
 }
 
 function renderQueue() {
+  const mineOnly = document.getElementById("mine-only").checked;
   const list = [...alerts.values()].filter((a) => a.state !== "resolved" && tiles.has(a.patient))
+    .filter((a) => !mineOnly || a.assigned_to === workflow.me.username)
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || Date.parse(b.opened_at) - Date.parse(a.opened_at));
   const focused = document.activeElement?.closest?.("[data-alert]")?.dataset.alert;
   // Active alerts first; those that recovered before anyone saw them wait below, still for a person to review.
-  const open = list.filter((a) => a.state === "open" && !a.recovered_at)
-    .concat(list.filter((a) => a.state === "open" && a.recovered_at));
+  // Snoozed ones wait at the bottom, their end shown.
+  const open = list.filter((a) => a.state === "open" && !a.recovered_at && !isSnoozed(a))
+    .concat(list.filter((a) => a.state === "open" && a.recovered_at && !isSnoozed(a)))
+    .concat(list.filter((a) => a.state === "open" && isSnoozed(a)));
   const acknowledged = list.filter((a) => a.state === "acknowledged");
+  const kept = keepInputs();
   openList.replaceChildren(...open.map(alertItem));
   ackList.replaceChildren(...acknowledged.map(alertItem));
+  restoreInputs(kept);
   if (focused) document.querySelector(`.queue [data-alert="${focused}"] button`)?.focus();
   document.getElementById("alert-count").textContent = `(${open.length} open)`;
   document.getElementById("queue-empty").hidden = open.length > 0;
   document.getElementById("ack-title").hidden = acknowledged.length === 0;
+}
+
+// A redraw of the queue keeps what the user was typing and which disclosures were open.
+function keepInputs() {
+  return [...queueEl.querySelectorAll("[data-alert-form]")].map((form) => ({
+    id: form.dataset.alertForm, open: form.querySelector("details")?.open,
+    values: [...form.elements].filter((el) => el.name && el.tagName !== "BUTTON").map((el) => [el.name, el.value]),
+  }));
+}
+
+function restoreInputs(kept) {
+  for (const { id, open, values } of kept) {
+    const form = queueEl.querySelector(`[data-alert-form="${id}"]`);
+    if (!form) continue;
+    for (const [name, value] of values) if (form.elements[name]) form.elements[name].value = value;
+    const details = form.querySelector("details");
+    if (details && open) {
+      details.open = true;
+      loadThread(details.querySelector("[data-thread]"), id);
+    }
+  }
 }
 
 function render() {
@@ -274,6 +306,11 @@ function applyReading(event) {
 function applyAlert(event) {
   const known = alerts.get(event.id);
   if (known && Date.parse(known.at) > Date.parse(event.at)) return;
+  // the server ends a snooze when the alert gets worse: say so where the snooze was shown
+  if (known && isSnoozed(known) && !event.snoozed_until && ["worsened", "reopened"].includes(event.event)) {
+    event.snooze_ended_early = true;
+  }
+  alarms.consider(event, tiles.get(event.patient)?.care_team);
   if (event.state === "resolved") alerts.delete(event.id);
   else alerts.set(event.id, event);
   dirty.add(event.patient);
@@ -326,32 +363,52 @@ function showState(state) {
   document.getElementById("stale-banner").hidden = state === "live" || state === "connecting";
 }
 
+const ALERT_FIELDS = ["state", "acknowledged_by", "assigned_to", "snoozed_until", "snooze_reason", "snoozed_by"];
+
 async function act(form, action) {
   const id = form.dataset.alertForm;
   const error = form.querySelector(".error");
   error.textContent = "";
-  const response = await fetch(`/api/v1/alerts/${id}/${action}/`, {
-    method: "POST", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-    body: JSON.stringify({ note: form.elements.note.value }),
-  }).catch(() => null);
-  if (!response || !response.ok) {
-    const body = response ? await response.json().catch(() => ({})) : {};
-    error.textContent = Object.values(body).flat().join(" ") || "Could not reach the server; try again.";
+  const alert = alerts.get(Number(id));
+  if (!alert) return;
+  const { url, body } = workflowRequest(action, alert, form, workflow.me);
+  const { data, error: message } = await post(url, body, csrfToken);
+  if (message) {
+    error.textContent = message;
     return;
   }
-  const updated = await response.json();
-  const alert = alerts.get(Number(id));
-  if (alert) {
+  if (action === "review") {
+    workflow.reviews[alert.patient] = { by: data.by, at: data.at };
+  } else if (action === "note") {
+    form.elements.note.value = "";
+  } else {
     // keep the known `at`: the server's own push of this change (later `at`) still wins
-    pending.push({ ...alert, state: updated.state, acknowledged_by: updated.acknowledged_by ?? alert.acknowledged_by });
-    schedule();
+    const changed = Object.fromEntries(ALERT_FIELDS.map((f) => [f, data[f]]));
+    pending.push({ ...alert, ...changed, event: "local", snooze_ended_early: false });
   }
+  queueDirty = true;
+  schedule();
 }
 
 queueEl.addEventListener("submit", (e) => {
   e.preventDefault();
   act(e.target, e.submitter?.value ?? "acknowledge");
+});
+// Enter in the snooze reason snoozes (not the form's first button, acknowledge).
+queueEl.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && e.target.name === "reason") {
+    e.preventDefault();
+    act(e.target.form, "snooze");
+  }
+});
+queueEl.addEventListener("toggle", (e) => {
+  if (e.target.matches?.("details.more") && e.target.open) {
+    loadThread(e.target.querySelector("[data-thread]"), e.target.closest("[data-alert-form]").dataset.alertForm);
+  }
+}, true);
+document.getElementById("mine-only").addEventListener("input", () => {
+  queueDirty = true;
+  schedule();
 });
 // The filter survives a visit to a patient and back, in this tab only (never in a URL: it may hold a name or MRN).
 const FILTER_KEY = "rpm.dashboard.filter";
