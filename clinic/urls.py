@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clinic import views
+from clinic import programme_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,4 +10,8 @@ urlpatterns = [
     path("patients/<int:patient_id>/notes/", views.add_note, name="patient-add-note"),
     path("patients/<int:patient_id>/thresholds/<int:rule_id>/", views.set_threshold, name="patient-set-threshold"),
     path("patients/<int:patient_id>/news2-settings/", views.set_news2_settings, name="patient-news2-settings"),
+]
+urlpatterns += [
+    path("programme/billing/", programme_views.billing_page, name="programme-billing"),
+    path("programme/billing.csv", programme_views.billing_csv, name="programme-billing-csv"),
 ]
