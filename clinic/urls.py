@@ -12,6 +12,13 @@ urlpatterns = [
     path("patients/<int:patient_id>/news2-settings/", views.set_news2_settings, name="patient-news2-settings"),
 ]
 urlpatterns += [
+    path("patients/<int:patient_id>/care-time/timer/start/", views.care_time_timer, {"action": "start"},
+         name="patient-care-time-start"),
+    path("patients/<int:patient_id>/care-time/timer/stop/", views.care_time_timer, {"action": "stop"},
+         name="patient-care-time-stop"),
+    path("patients/<int:patient_id>/care-time/", views.care_time_entry, name="patient-care-time"),
+    path("patients/<int:patient_id>/care-time/<int:entry_id>/", views.care_time_entry,
+         name="patient-care-time-correct"),
     path("programme/billing/", programme_views.billing_page, name="programme-billing"),
     path("programme/billing.csv", programme_views.billing_csv, name="programme-billing-csv"),
 ]
