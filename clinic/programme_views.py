@@ -10,10 +10,16 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from clinic import billing
+from clinic import billing, worklist
+from patients import care_time
+from patients.models import CareTimeEntry
+from patients.selectors import patients_visible_to
 from rpm import audit
+from rpm import billing as rpm_billing
 from rpm.errors import InvalidInput
 from rpm.models import AuditEvent
 from rpm.roles import sees_programme_numbers
@@ -58,3 +64,29 @@ def billing_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(billing.report_csv(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rpm-billing-{report.label}.csv"'
     return response
+
+
+@programme_required
+def worklist_page(request: HttpRequest) -> HttpResponse:
+    items = worklist.outreach_worklist(user=request.user, now=dt.datetime.now(dt.UTC))
+    audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="programme.worklist",
+                 detail={"patients": [item.patient.id for item in items]})
+    return render(request, "clinic/worklist.html", {"items": items, "bar": rpm_billing.SUPPLY_FULL_DAYS,
+                                                    "errors": getattr(request, "call_errors", None)})
+
+
+@programme_required
+@require_POST
+def called_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """"Called patient": one step logs the call as an interactive communication with its minutes (and a note)."""
+    patient = get_object_or_404(patients_visible_to(request.user), pk=patient_id)
+    try:
+        care_time.add_entry(patient=patient, clinician=request.user, data=care_time.EntryInput(
+            minutes=request.POST.get("minutes", ""), activity=CareTimeEntry.Activity.CALL, interactive=True,
+            note=request.POST.get("note", "")))
+    except InvalidInput as error:
+        request.call_errors = {patient.id: error.errors}
+        response = worklist_page(request)
+        response.status_code = 400
+        return response
+    return redirect(f"{reverse('programme-worklist')}#worklist-{patient.id}")

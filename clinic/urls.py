@@ -21,4 +21,6 @@ urlpatterns += [
          name="patient-care-time-correct"),
     path("programme/billing/", programme_views.billing_page, name="programme-billing"),
     path("programme/billing.csv", programme_views.billing_csv, name="programme-billing-csv"),
+    path("programme/worklist/", programme_views.worklist_page, name="programme-worklist"),
+    path("programme/worklist/<int:patient_id>/called/", programme_views.called_patient, name="programme-called"),
 ]
