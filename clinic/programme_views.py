@@ -14,9 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from clinic import billing, worklist
+from clinic import billing, population, worklist
 from patients import care_time
-from patients.models import CareTimeEntry
+from patients.models import CareTeam, CareTimeEntry
 from patients.selectors import patients_visible_to
 from rpm import audit
 from rpm import billing as rpm_billing
@@ -90,3 +90,21 @@ def called_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
         response.status_code = 400
         return response
     return redirect(f"{reverse('programme-worklist')}#worklist-{patient.id}")
+
+
+@programme_required
+def population_page(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "risk")
+    team = request.GET.get("team", "")
+    if sort not in population.SORTS or (team and not team.isdigit()):
+        return render(request, "clinic/population.html", {"error": "sort or team: not one of the choices",
+                                                          "sorts": list(population.SORTS)}, status=400)
+    rows = population.population(user=request.user, now=dt.datetime.now(dt.UTC), team_id=int(team) if team else None,
+                                 sort=sort, attention_only=request.GET.get("attention") == "on")
+    audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="programme.population",
+                 detail={"patients": [row.patient.id for row in rows], "sort": sort})
+    teams = CareTeam.objects.filter(patients__in=billing.patients_for_programme(request.user)).distinct()
+    return render(request, "clinic/population.html", {
+        "rows": rows, "sort": sort, "sorts": list(population.SORTS), "teams": teams,
+        "team": int(team) if team else None, "attention": request.GET.get("attention") == "on",
+        "severities": population.SEVERITIES})

@@ -22,5 +22,6 @@ urlpatterns += [
     path("programme/billing/", programme_views.billing_page, name="programme-billing"),
     path("programme/billing.csv", programme_views.billing_csv, name="programme-billing-csv"),
     path("programme/worklist/", programme_views.worklist_page, name="programme-worklist"),
+    path("programme/population/", programme_views.population_page, name="programme-population"),
     path("programme/worklist/<int:patient_id>/called/", programme_views.called_patient, name="programme-called"),
 ]

@@ -23,13 +23,15 @@ from rpm import audit
 from rpm.errors import DomainError, NotFound, WrongState
 from rpm.metrics import METRICS
 from rpm.models import AuditEvent
-from rpm.roles import is_clinician, is_physician, roles_of
+from rpm.roles import is_clinician, is_physician, is_programme, roles_of
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     if is_clinician(request.user):
         return live_dashboard(request)
+    if is_programme(request.user):
+        return redirect("programme-billing")
     patients = patients_visible_to(request.user).select_related("care_team")
     return render(request, "home.html", {"patients": patients, "roles": sorted(roles_of(request.user))})
 

@@ -10,3 +10,8 @@ register = template.Library()
 @register.filter
 def is_admin(user) -> bool:
     return roles.is_admin(user)
+
+
+@register.filter
+def sees_programme_numbers(user) -> bool:
+    return roles.sees_programme_numbers(user)
