@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
 from clinic.periods import episode_start_dates
@@ -18,8 +19,9 @@ from devices import readings
 from patients import care_time
 from patients.models import CareTeamMembership, DeviceSupplyClaim, Patient
 from patients.selectors import patients_visible_to
-from rpm import billing
-from rpm.errors import InvalidInput
+from rpm import audit, billing
+from rpm.errors import InvalidInput, NotFound
+from rpm.models import AuditEvent
 from rpm.roles import is_programme
 
 # Earlier periods are read to place the once-per-episode 99453; an episode older than this is taken as set up.
@@ -174,3 +176,33 @@ def report_csv(report: Report) -> str:
                          row.data_days, row.minutes, "yes" if row.interactive_communication else "no",
                          " ".join(row.codes), "; ".join(row.blocked)])
     return out.getvalue()
+
+
+def record_outside_claim(*, user, patient_id: object, period_start: object, practitioner: str) -> DeviceSupplyClaim:
+    """The programme records that another practitioner billed this patient's device supply for one of their
+    30-day periods (CMS: one practitioner a period), so the report blocks ours. Audited."""
+    errors: dict[str, str] = {}
+    patient = patients_for_programme(user).filter(pk=int(patient_id)).first() \
+        if str(patient_id).isdigit() else None
+    if patient is None:
+        raise NotFound("no such patient in your programme", "patient")
+    practitioner = (practitioner or "").strip()
+    if not practitioner or len(practitioner) > 200:
+        errors["practitioner"] = "name the practitioner who billed (up to 200 characters)"
+    try:
+        start = dt.date.fromisoformat(str(period_start))
+    except ValueError:
+        errors["period_start"] = "must be a date as YYYY-MM-DD"
+    else:
+        episode = episode_start_dates([patient]).get(patient.id)
+        period = billing.period_containing(episode_start=episode, day=start) if episode else None
+        if period is None or period.start != start:
+            errors["period_start"] = "is not the first day of one of this patient's 30-day periods"
+    if errors:
+        raise InvalidInput(errors)
+    with transaction.atomic():
+        claim = DeviceSupplyClaim.objects.create(patient=patient, period_start=start, practitioner=practitioner,
+                                                 recorded_by=user)
+        audit.record(actor=user, action=AuditEvent.Action.CREATE, verb="billing.outside_claim", patient=patient,
+                     target=claim, detail={"period_start": start.isoformat(), "practitioner": practitioner})
+    return claim

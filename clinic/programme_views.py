@@ -9,7 +9,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,9 +20,9 @@ from patients.models import CareTeam, CareTimeEntry
 from patients.selectors import patients_visible_to
 from rpm import audit
 from rpm import billing as rpm_billing
-from rpm.errors import InvalidInput
+from rpm.errors import InvalidInput, NotFound
 from rpm.models import AuditEvent
-from rpm.roles import sees_programme_numbers
+from rpm.roles import is_programme, sees_programme_numbers
 
 
 def programme_required(view):
@@ -50,7 +50,26 @@ def billing_page(request: HttpRequest) -> HttpResponse:
                       status=400)
     audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="programme.billing",
                  detail={"period": report.label, "patients": [row.patient.id for row in report.rows]})
-    return render(request, "clinic/billing.html", {"report": report, "period": report.label})
+    return render(request, "clinic/billing.html", {"report": report, "period": report.label,
+                                                   "records_claims": is_programme(request.user)})
+
+
+@programme_required
+@require_POST
+def record_outside_claim(request: HttpRequest) -> HttpResponse:
+    """The programme role records another practitioner's bill for a patient's period."""
+    if not is_programme(request.user):
+        raise PermissionDenied("only the programme role records other practitioners' claims")
+    try:
+        billing.record_outside_claim(user=request.user, patient_id=request.POST.get("patient", ""),
+                                     period_start=request.POST.get("period_start", ""),
+                                     practitioner=request.POST.get("practitioner", ""))
+    except NotFound:
+        raise Http404 from None
+    except InvalidInput as error:
+        return HttpResponse("; ".join(f"{field}: {message}" for field, message in error.errors.items()),
+                            status=400, content_type="text/plain; charset=utf-8")
+    return redirect(f"{reverse('programme-billing')}?period={request.POST.get('period', '')}")
 
 
 @programme_required

@@ -20,6 +20,7 @@ urlpatterns += [
     path("patients/<int:patient_id>/care-time/<int:entry_id>/", views.care_time_entry,
          name="patient-care-time-correct"),
     path("programme/billing/", programme_views.billing_page, name="programme-billing"),
+    path("programme/billing/claims/", programme_views.record_outside_claim, name="programme-outside-claim"),
     path("programme/billing.csv", programme_views.billing_csv, name="programme-billing-csv"),
     path("programme/worklist/", programme_views.worklist_page, name="programme-worklist"),
     path("programme/population/", programme_views.population_page, name="programme-population"),

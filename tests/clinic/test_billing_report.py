@@ -151,3 +151,39 @@ def test_the_page_shows_totals_and_the_csv_has_one_line_per_patient_and_both_are
     assert [(line["mrn"], line["codes"], line["data_days"]) for line in lines] == [(patient.mrn, "99453 99454", "16")]
     verbs = list(AuditEvent.objects.filter(actor=nurse).values_list("verb", flat=True))
     assert "programme.billing" in verbs and "programme.billing.csv" in verbs
+
+
+def test_the_programme_role_records_another_practitioners_claim_and_the_report_blocks_ours(nurse, patient,
+                                                                                            programme):
+    device = enrolled(patient)
+    data_on(patient, device, days_from(dt.date(2026, 10, 1), 20))
+    response = signed_in(programme).post("/programme/billing/claims/", {
+        "patient": patient.id, "period_start": "2026-10-01", "practitioner": "Dr Elsewhere", "period": "2026-10"})
+    assert response.status_code == 302
+    assert rows(signed_in(nurse))[patient.id]["blocked"] == [billing.OTHER_PRACTITIONER]
+    event = AuditEvent.objects.get(verb="billing.outside_claim")
+    assert (event.actor, event.patient, event.detail["practitioner"]) == (programme, patient, "Dr Elsewhere")
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"period_start": "2026-10-02", "practitioner": "Dr X"},
+     "period_start: is not the first day of one of this patient's 30-day periods"),
+    ({"period_start": "tomorrow", "practitioner": "Dr X"}, "period_start: must be a date as YYYY-MM-DD"),
+    ({"period_start": "2026-10-01", "practitioner": " "}, "practitioner: name the practitioner who billed"),
+])
+def test_a_claim_that_does_not_fit_is_refused_naming_the_field(patient, programme, form, message):
+    enrolled(patient)
+    response = signed_in(programme).post("/programme/billing/claims/", {"patient": patient.id, **form})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not DeviceSupplyClaim.objects.exists()
+
+
+def test_only_the_programme_role_records_claims(nurse, patient):
+    enrolled(patient)
+    response = signed_in(nurse).post("/programme/billing/claims/", {
+        "patient": patient.id, "period_start": "2026-10-01", "practitioner": "Dr X"})
+    assert response.status_code == 403 and not DeviceSupplyClaim.objects.exists()
+
+
+def test_the_programme_role_lands_on_the_billing_report(programme):
+    assert signed_in(programme).get("/").url == "/programme/billing/"
