@@ -106,3 +106,10 @@ def test_the_page_shows_each_clinicians_minutes_this_month(patient, nurse):
     care_time.add_entry(patient=patient, clinician=colleague, data=care_time.EntryInput(minutes=8))
     html = signed_in(nurse).get(f"/patients/{patient.id}/").content.decode()
     assert "<span data-clinician-minutes>nurse-b 8 min</span>" in html
+
+
+def test_minutes_logged_with_a_note_go_into_the_ledger(patient, physician):
+    signed_in(physician).post(f"/patients/{patient.id}/notes/", {"text": "Reviewed BP trend", "minutes": "20"})
+    entry = CareTimeEntry.objects.get(patient=patient)
+    assert (entry.minutes, entry.clinician, entry.interactive, entry.note) == (20, physician, False,
+                                                                               "Reviewed BP trend")
