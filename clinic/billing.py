@@ -24,8 +24,6 @@ from rpm.errors import InvalidInput, NotFound
 from rpm.models import AuditEvent
 from rpm.roles import is_programme
 
-# Earlier periods are read to place the once-per-episode 99453; an episode older than this is taken as set up.
-SETUP_LOOKBACK_DAYS = 366
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -105,19 +103,18 @@ def billing_report(*, user, year: int, month: int) -> Report:
     starts = episode_start_dates(patients)
     ending = {p.id: billing.periods_ending_in(episode_start=starts[p.id], year=year, month=month)
               for p in patients if p.id in starts}
-    spans = {}
-    for p in patients:
-        if ending.get(p.id):
-            first = max(starts[p.id], ending[p.id][-1].end - dt.timedelta(days=SETUP_LOOKBACK_DAYS))
-            spans[p.id] = (p.tz, first, ending[p.id][-1].end)
+    by_id = {p.id: p for p in patients}
+    spans = {pid: (by_id[pid].tz, found[0].start, found[-1].end) for pid, found in ending.items() if found}
     days = readings.data_days(spans=spans)
+    first_billable = _first_billable_periods(patients=by_id, starts=starts, reported=ending, days=days)
     claims = set(DeviceSupplyClaim.objects.filter(patient_id__in=list(spans))
                  .values_list("patient_id", "period_start"))
     time = care_time.month_time(patients=patients, year=year, month=month)
     rows = []
     for p in patients:
-        periods = [_period_row(period, days=days.get(p.id, set()), episode_start=starts[p.id],
-                               lookback_from=spans[p.id][1], claimed=(p.id, period.start) in claims)
+        periods = [_period_row(period, days=days.get(p.id, set()),
+                               first_billable=first_billable.get(p.id) == period.index,
+                               claimed=(p.id, period.start) in claims)
                    for period in ending.get(p.id, [])]
         spent = time[p.id]
         if not periods and not spent.minutes:
@@ -135,21 +132,45 @@ def billing_report(*, user, year: int, month: int) -> Report:
     return Report(year=year, month=month, rows=rows, totals=dict(totals))
 
 
-def _period_row(period: billing.Period, *, days: set[dt.date], episode_start: dt.date, lookback_from: dt.date,
-                claimed: bool) -> PeriodRow:
-    count = sum(1 for d in days if period.start <= d <= period.end)
-    earlier_billable = any(
-        sum(1 for d in days if earlier.start <= d <= earlier.end) >= billing.SUPPLY_MIN_DAYS
-        for earlier in _earlier_periods(episode_start=episode_start, before=period))
-    first_billable = lookback_from == episode_start and not earlier_billable
+def _count(days: set[dt.date], period: billing.Period) -> int:
+    return sum(1 for d in days if period.start <= d <= period.end)
+
+
+def _first_billable_periods(*, patients: dict[int, Patient], starts: dict[int, dt.date],
+                            reported: dict[int, list[billing.Period]], days: dict[int, set[dt.date]]
+                            ) -> dict[int, int]:
+    """{patient id: index of the episode's first period with 2 data days}, for patients whose reported periods
+    may hold it (the once-per-episode 99453). Earlier periods are read one round at a time, every patient in one
+    query, stopping at the first that qualifies: usually the first round settles it."""
+    found: dict[int, int] = {}
+    next_index = {pid: 0 for pid, periods in reported.items() if periods}
+    while next_index:
+        spans, probing = {}, {}
+        for pid, index in list(next_index.items()):
+            if index > reported[pid][-1].index:
+                del next_index[pid]
+                continue
+            period = billing.Period(index=index, start=starts[pid] + dt.timedelta(days=index * billing.PERIOD_DAYS))
+            if period in reported[pid]:
+                probing[pid] = (period, days.get(pid, set()))
+            else:
+                spans[pid] = (patients[pid].tz, period.start, period.end)
+                probing[pid] = (period, None)
+        earlier = readings.data_days(spans=spans) if spans else {}
+        for pid, (period, known) in probing.items():
+            if _count(known if known is not None else earlier[pid], period) >= billing.SUPPLY_MIN_DAYS:
+                found[pid] = period.index
+                del next_index[pid]
+            else:
+                next_index[pid] = period.index + 1
+    return found
+
+
+def _period_row(period: billing.Period, *, days: set[dt.date], first_billable: bool, claimed: bool) -> PeriodRow:
+    count = _count(days, period)
     outcome = billing.supply_codes(data_days=count, first_billable_period=first_billable, other_practitioner=claimed)
     return PeriodRow(start=period.start, end=period.end, data_days=count, codes=outcome.codes,
                      blocked=outcome.blocked)
-
-
-def _earlier_periods(*, episode_start: dt.date, before: billing.Period) -> list[billing.Period]:
-    return [billing.Period(index=i, start=episode_start + dt.timedelta(days=i * billing.PERIOD_DAYS))
-            for i in range(before.index)]
 
 
 def row_json(row: Row) -> dict:

@@ -187,3 +187,11 @@ def test_only_the_programme_role_records_claims(nurse, patient):
 
 def test_the_programme_role_lands_on_the_billing_report(programme):
     assert signed_in(programme).get("/").url == "/programme/billing/"
+
+
+def test_set_up_goes_with_the_first_period_that_reaches_2_days(nurse, patient):
+    device = enrolled(patient)
+    data_on(patient, device, [dt.date(2026, 10, 3)] + days_from(dt.date(2026, 10, 31), 16))
+    assert rows(signed_in(nurse))[patient.id]["codes"] == []
+    assert rows(signed_in(nurse), "2026-11")[patient.id]["codes"] == ["99453", "99454"]
+    assert rows(signed_in(nurse), "2026-12")[patient.id]["codes"] == []
