@@ -5,49 +5,28 @@ from __future__ import annotations
 import datetime as dt
 
 from alerts.selectors import days_covered
-from devices import readings
+from clinic import periods
 from patients.doses import PDC_ADHERENT, STATUSES
 from patients.models import Patient
-from rpm.metrics import METRICS
+from rpm import billing
 
-# CMS CPT 99454 (RPM device supply) is billable when readings arrive on at least 16 days of a 30-day period.
-BILLING_DAYS_BAR = 16
 CALENDAR_DAYS = 30
 DOSE_METRIC = "dose_taken"
 
 
-def _local_days(*, today: dt.date, days: int) -> list[dt.date]:
-    return [today - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
-
-
-def _local_midnight(day: dt.date, tz) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
-
-
-def measurement_calendar(*, patient: Patient, now: dt.datetime, days: int = CALENDAR_DAYS) -> dict:
-    """The last `days` local days up to today: which expected metrics had at least one reading each day.
-
-    A day counts when every expected metric of the plan has a reading that local day (any reading
-    when the plan expects nothing in particular).
-    """
-    tz = patient.tz
-    today = now.astimezone(tz).date()
-    calendar_days = _local_days(today=today, days=days)
-    expected = sorted(patient.plan.expected_measurements.values_list("metric", flat=True)) \
-        if hasattr(patient, "plan") else []
-    seen: dict[dt.date, set[str]] = {day: set() for day in calendar_days}
-    bounds = [_local_midnight(day, tz) for day in [*calendar_days, today + dt.timedelta(days=1)]]
-    metrics = [code for code in METRICS if code != DOSE_METRIC]
-    for index, metric in readings.metrics_per_interval(patient_id=patient.pk, bounds=bounds, metrics=metrics):
-        seen[calendar_days[index]].add(metric)
-    rows = []
-    for day in calendar_days:
-        missing = [m for m in expected if m not in seen[day]]
-        complete = not missing if expected else bool(seen[day])
-        rows.append({"date": day, "metrics": sorted(seen[day]), "missing": missing, "complete": complete})
-    complete_days = sum(1 for row in rows if row["complete"])
-    return {"days": rows, "expected": expected, "complete_days": complete_days, "of": days,
-            "bar": BILLING_DAYS_BAR, "meets_bar": complete_days >= BILLING_DAYS_BAR}
+def measurement_calendar(*, patient: Patient, now: dt.datetime) -> dict:
+    """The patient's current 30-day monitoring period, day by day: which days have automatic device data (the
+    billing day rule, clinic.periods), how many so far, and how many of the days left are still needed for 16.
+    None before the patient's first device enrolment (no period yet)."""
+    current = periods.current_periods([patient], now=now).get(patient.id)
+    if current is None:
+        return {"period": None, "of": billing.PERIOD_DAYS, "bar": billing.SUPPLY_FULL_DAYS}
+    outlook = current.outlook
+    rows = [{"date": day, "data": day in current.days_with_data, "ahead": day > current.today}
+            for day in current.period.days()]
+    return {"period": current.period, "days": rows, "data_days": outlook.data_days, "days_left": outlook.days_left,
+            "needed": outlook.needed_full, "reachable": outlook.reachable, "of": billing.PERIOD_DAYS,
+            "bar": billing.SUPPLY_FULL_DAYS, "meets_bar": outlook.needed_full == 0}
 
 
 def medication_adherence(*, patient: Patient, now: dt.datetime, days: int = CALENDAR_DAYS) -> dict:

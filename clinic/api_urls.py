@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clinic import api
+from clinic import api, programme_api
 
 urlpatterns = [
     path("patients/", api.patient_list, name="api-patient-list"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/export/fhir/", api.export_fhir, name="api-patient-export-fhir"),
     path("patients/<int:patient_id>/news2-settings/", api.news2_settings, name="api-patient-news2-settings"),
     path("patients/<int:patient_id>/rules/<int:rule_id>/backtest/", api.rule_backtest, name="api-rule-backtest"),
+]
+urlpatterns += [
+    path("billing/", programme_api.billing_report, name="api-billing"),
 ]

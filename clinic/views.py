@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,13 +17,14 @@ from alerts import readiness
 from alerts.selectors import facts_for, news2_status, rules_in_force
 from clinic import adherence, dashboard, display, summary, thresholds
 from devices.readings import latest_values
-from patients import notes, services
-from patients.models import Condition, MonitoringPlan, Patient
+from patients import care_time, notes, services
+from patients.models import CareTimeEntry, Condition, MonitoringPlan, Patient
 from patients.selectors import patients_visible_to
 from rpm import audit
+from rpm.errors import DomainError, NotFound, WrongState
 from rpm.metrics import METRICS
 from rpm.models import AuditEvent
-from rpm.roles import is_clinician, is_physician, roles_of
+from rpm.roles import is_clinician, is_physician, is_programme, roles_of
 from rpm.units import units_for
 
 
@@ -30,6 +32,8 @@ from rpm.units import units_for
 def home(request: HttpRequest) -> HttpResponse:
     if is_clinician(request.user):
         return live_dashboard(request)
+    if is_programme(request.user):
+        return redirect("programme-billing")
     patients = patients_visible_to(request.user).select_related("care_team")
     return render(request, "home.html", {"patients": patients, "roles": sorted(roles_of(request.user))})
 
@@ -104,6 +108,7 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
         "readings": readings,
         "notes": notes.notes_for(patient=patient),
         "minutes_by_month": notes.minutes_by_month(patient=patient),
+        "care_time": _care_time_context(request, patient, now=now),
         "rules": rules,
         "can_tune": is_physician(request.user),
         "ranges": RANGES,
@@ -117,6 +122,21 @@ def _page_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -
                        for m in charts],
         },
     }
+
+
+def _care_time_context(request: HttpRequest, patient: Patient, *, now: dt.datetime) -> dict:
+    """The ledger on the patient page: the user's running timer, this month's totals (all and per clinician) and
+    recent entries, the user's own correctable."""
+    local = now.astimezone(patient.tz)
+    month = care_time.month_time(patients=[patient], year=local.year, month=local.month)[patient.id]
+    names = {u.id: u.get_full_name() or u.username
+             for u in User.objects.filter(id__in=list(month.by_clinician))}
+    return {"running": care_time.running_timer(patient=patient, clinician=request.user),
+            "month": local.date().replace(day=1), "minutes": month.minutes, "interactive": month.interactive,
+            "by_clinician": sorted((names[uid], minutes, uid == request.user.id)
+                                   for uid, minutes in month.by_clinician.items()),
+            "entries": care_time.entries_for(patient=patient),
+            "activities": CareTimeEntry.Activity.choices}
 
 
 def _render_with_errors(request: HttpRequest, patient: Patient, status: int = 400, **extra) -> HttpResponse:
@@ -204,3 +224,46 @@ def set_news2_settings(request: HttpRequest, patient_id: int) -> HttpResponse:
         return _render_with_errors(request, patient, status=403 if "news2" in errors else 400,
                                    news2_errors=errors, news2_form=form)
     return redirect(f"/patients/{patient.id}/#news2-settings")
+
+
+def _entry_input(form) -> care_time.EntryInput:
+    return care_time.EntryInput(minutes=form.get("minutes", ""), activity=form.get("activity", ""),
+                                interactive=form.get("interactive") == "on", note=form.get("note", ""),
+                                day=form.get("day") or None)
+
+
+@login_required
+@require_POST
+def care_time_timer(request: HttpRequest, patient_id: int, action: str) -> HttpResponse:
+    """Start or stop this clinician's care-time timer on the patient."""
+    patient = _visible_patient(request, patient_id)
+    try:
+        if action == "start":
+            care_time.start_timer(patient=patient, clinician=request.user)
+        else:
+            care_time.stop_timer(patient=patient, clinician=request.user,
+                                 activity=request.POST.get("activity", "review"),
+                                 interactive=request.POST.get("interactive") == "on",
+                                 note=request.POST.get("note", ""))
+    except DomainError as error:
+        return _render_with_errors(request, patient, status=409 if isinstance(error, WrongState) else 400,
+                                   care_time_errors=error.errors)
+    return redirect(f"/patients/{patient.id}/#care-time")
+
+
+@login_required
+@require_POST
+def care_time_entry(request: HttpRequest, patient_id: int, entry_id: int | None = None) -> HttpResponse:
+    """Log time by hand, or correct one of your own entries."""
+    patient = _visible_patient(request, patient_id)
+    try:
+        if entry_id is None:
+            care_time.add_entry(patient=patient, clinician=request.user, data=_entry_input(request.POST))
+        else:
+            care_time.correct_entry(patient=patient, clinician=request.user, entry_id=entry_id,
+                                    data=_entry_input(request.POST))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as error:
+        return _render_with_errors(request, patient, care_time_errors=error.errors, care_time_form=request.POST)
+    return redirect(f"/patients/{patient.id}/#care-time")

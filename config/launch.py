@@ -118,6 +118,7 @@ def _banner(url: str, password: str | None, *, mllp: str, mqtt: str) -> str:
             "  nurse2       nurse, Demo Ward South",
             "  physician1   physician, both wards",
             "  admin1       admin: devices, staff, Django admin",
+            "  manager1     programme: billing report and worklist, every ward",
         ]
     lines += ["Press Ctrl-C to stop everything.", "=" * 72, ""]
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from demo import programme
 from devices.credentials import issue_token
 from devices.models import Device, Reading
 from devices.services import enrol_device, register_device
@@ -38,9 +39,9 @@ from patients.models import (
     Patient,
 )
 from rpm.metrics import METRICS
-from rpm.roles import ADMIN, NURSE, PHYSICIAN
+from rpm.roles import ADMIN, NURSE, PHYSICIAN, PROGRAMME
 
-DEMO_USERS = ("nurse1", "nurse2", "physician1", "admin1")
+DEMO_USERS = ("nurse1", "nurse2", "physician1", "admin1", "manager1")
 WARDS = ("Demo Ward North", "Demo Ward South")
 MRN_PREFIX = "DEMO-"
 GIVEN_NAMES = ("Alex", "Sam", "Robin", "Jordan", "Casey", "Morgan", "Taylor", "Jamie", "Riley", "Avery", "Charlie",
@@ -377,9 +378,11 @@ def seed_demo(*, password: str | None = None, patients: int = 12, days: int = 30
         tokens: list[dict[str, Any]] = []
         rng = random.Random(1122)
         start = now - dt.timedelta(days=days)
+        created: list[Patient] = []
         for demo in cast:
             patient = _create_patient(demo, ward=wards[demo.ward],
                                       starts_on=start.astimezone(zoneinfo.ZoneInfo(demo.timezone)).date())
+            created.append(patient)
             for kind in demo.archetype.devices:
                 device = register_device(serial=f"{MRN_PREFIX}{kind.upper()[:4]}-{demo.mrn[-4:]}", kind=kind,
                                          manufacturer=MAKERS[kind][0], model=MAKERS[kind][1], firmware="1.0.0")
@@ -393,16 +396,20 @@ def seed_demo(*, password: str | None = None, patients: int = 12, days: int = 30
                 tokens.append({"serial": device.serial, "kind": kind, "token": issue_token(device=device),
                                "patient": demo.mrn, "timezone": demo.timezone,
                                "baseline": asdict(demo.archetype.baseline)})
+        rows = programme.thin_rows(rows, patients=created, now=now)
         _copy_readings(rows)
+        programme.seed_programme(patients=created, clinicians=[u for u in users if u.username.startswith("nurse")],
+                                 now=now)
     write_tokens(tokens, path=tokens_file)
     return SeedResult(password=password, users=len(users), patients=len(cast), devices=len(tokens),
                       readings=len(rows), tokens_file=tokens_file)
 
 
 def _create_users(*, password: str, wards: list[CareTeam]) -> list[User]:
-    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (NURSE, PHYSICIAN, ADMIN)}
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (NURSE, PHYSICIAN, ADMIN, PROGRAMME)}
     names = {"nurse1": ("Nora", "Nurse-One"), "nurse2": ("Ned", "Nurse-Two"),
-             "physician1": ("Phil", "Physician-One"), "admin1": ("Ada", "Admin-One")}
+             "physician1": ("Phil", "Physician-One"), "admin1": ("Ada", "Admin-One"),
+             "manager1": ("Mona", "Manager-One")}
     hashed = make_password(password)  # once: a password hash costs most of a second
     users = {username: User.objects.create(username=username, password=hashed, first_name=first, last_name=last,
                                            email=f"{username}@example.invalid")
@@ -411,6 +418,8 @@ def _create_users(*, password: str, wards: list[CareTeam]) -> list[User]:
     users["nurse2"].groups.add(groups[NURSE])
     users["physician1"].groups.add(groups[PHYSICIAN])
     users["admin1"].groups.add(groups[ADMIN])
+    # manager1 runs the RPM programme: every team's figures (billing, worklist), no care team, so no charts
+    users["manager1"].groups.add(groups[PROGRAMME])
     # admin1 runs the fleet, care teams and configuration in /django-admin/ (staff, not a superuser: clinical
     # models are absent there for admins, rpm.admin_access); no care team, so no clinical views anywhere.
     User.objects.filter(pk=users["admin1"].pk).update(is_staff=True)

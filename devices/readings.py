@@ -429,3 +429,40 @@ def ids_of_messages(*, device_id: int, message_ids: Sequence[str]) -> dict[str, 
         cursor.execute("SELECT device_message_id, id FROM devices_reading WHERE device_id = %s "
                        "AND device_message_id = ANY(%s)", [device_id, list(message_ids)])
         return dict(cursor.fetchall())
+
+
+# CMS CY2026 (99445/99454): a data day is a patient-local day with automatically uploaded device data, every
+# device combined; manual entries do not count, nor a dispenser's dose events (not physiologic data).
+_DATA_DAYS_SQL = """
+SELECT d.pid, d.day
+FROM UNNEST(%s::bigint[], %s::date[], %s::timestamptz[], %s::timestamptz[]) AS d(pid, day, lo, hi)
+WHERE EXISTS (
+    SELECT 1 FROM UNNEST(%s::text[]) AS m(metric)
+    JOIN devices_reading r ON r.patient_id = d.pid AND r.metric = m.metric
+        AND r.measured_at >= d.lo AND r.measured_at < d.hi
+    WHERE r.device_id IS NOT NULL AND r.source <> %s)
+"""
+
+
+def data_days(*, spans: dict[int, tuple[dt.tzinfo, dt.date, dt.date]]) -> dict[int, set[dt.date]]:
+    """{patient id: the local days in [first, last] with automatic device data} for {patient id: (time zone, first,
+    last)}: one index probe per (patient, day, metric), never a scan of a month of minute-by-minute rows. The one
+    day rule that the patient page's calendar, the worklist and the billing report share."""
+    out: dict[int, set[dt.date]] = {pid: set() for pid in spans}
+    pids, days, los, his = [], [], [], []
+    for pid, (tz, first, last) in spans.items():
+        day = first
+        while day <= last:
+            pids.append(pid)
+            days.append(day)
+            los.append(dt.datetime.combine(day, dt.time(0), tzinfo=tz))
+            his.append(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz))
+            day += dt.timedelta(days=1)
+    if not pids:
+        return out
+    metrics = [code for code in METRICS if code != DOSE_METRIC]
+    with connection.cursor() as cursor:
+        cursor.execute(_DATA_DAYS_SQL, [pids, days, los, his, metrics, Reading.Source.MANUAL.value])
+        for pid, day in cursor.fetchall():
+            out[pid].add(day)
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from devices import readings as sent_readings
@@ -120,3 +120,11 @@ def active_credential(device: Device) -> DeviceCredential | None:
     if prefetched is not None:
         return prefetched[0] if prefetched else None
     return device.credentials.filter(revoked_at__isnull=True).order_by("-created_at").first()
+
+
+def episode_starts(*, patient_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each patient's monitoring episode began: their first device enrolment (RPM's 30-day periods and its
+    once-per-episode set-up code count from it). Patients never given a device are absent."""
+    rows = (DeviceAssignment.objects.filter(patient_id__in=patient_ids).values("patient_id")
+            .annotate(first=Min("started_at")).values_list("patient_id", "first"))
+    return dict(rows)

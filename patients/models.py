@@ -177,3 +177,52 @@ class ClinicalNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on {self.patient_id} at {self.written_at:%Y-%m-%d %H:%M}"
+
+
+class CareTimeEntry(models.Model):
+    """Time a clinician spent managing a patient's remote monitoring (CMS 99470/99457/99458 count it by calendar
+    month): from the patient page's timer (`minutes` null while it runs) or entered by hand."""
+
+    class Activity(models.TextChoices):
+        REVIEW = "review", "Data review"
+        CALL = "call", "Call with the patient"
+        COORDINATION = "coordination", "Care coordination"
+        EDUCATION = "education", "Patient education"
+        OTHER = "other", "Other"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="care_time")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_time")
+    started_at = models.DateTimeField()
+    minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    activity = models.CharField(max_length=20, choices=Activity.choices, default=Activity.REVIEW)
+    # CMS: treatment management needs at least one real-time interactive communication with the patient a month
+    interactive = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["patient", "started_at"], name="care_time_by_patient")]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "clinician"], condition=Q(minutes__isnull=True),
+                                    name="one_running_timer_per_clinician_and_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min on {self.patient_id} by {self.clinician_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DeviceSupplyClaim(models.Model):
+    """Another practitioner's bill for this patient's device supply in one 30-day period, recorded by the
+    programme (from a payer's answer or a referral): CMS lets one practitioner bill 99453/99445/99454 a period."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="device_supply_claims")
+    period_start = models.DateField()
+    practitioner = models.CharField(max_length=200)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.practitioner} billed {self.patient_id} for the period from {self.period_start}"

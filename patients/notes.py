@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from patients.models import ClinicalNote, Patient
+from patients.models import CareTimeEntry, ClinicalNote, Patient
 from rpm import audit
 from rpm.errors import InvalidInput
 from rpm.models import AuditEvent
@@ -37,6 +37,9 @@ def add_clinical_note(*, patient: Patient, author, text: str, minutes: int | str
     with transaction.atomic():
         note = ClinicalNote.objects.create(patient=patient, author=author, text=text, minutes=minutes,
                                            written_at=now or dt.datetime.now(dt.UTC))
+        if minutes:  # the care-time ledger is the one record of time that the billing report counts
+            CareTimeEntry.objects.create(patient=patient, clinician=author, started_at=note.written_at,
+                                         minutes=minutes, activity=CareTimeEntry.Activity.OTHER, note=text[:500])
         audit.record(actor=author, action=AuditEvent.Action.CREATE, verb="patient.note", patient=patient,
                      target=note, detail={"minutes": minutes})
     return note

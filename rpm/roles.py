@@ -1,4 +1,7 @@
-"""Roles are Django groups: `nurse`, `physician`, `admin` (DESIGN.md contract)."""
+"""Roles are Django groups: `nurse`, `physician`, `admin` (DESIGN.md contract), and `programme`: who runs the RPM
+programme (billing report, population counts, worklist figures across care teams). A programme user sees
+numbers, MRNs and care teams, never a chart: opening a patient goes through patients_visible_to() like anyone's,
+so a programme manager who also looks after patients is given a care-team membership as a nurse or physician."""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
-NURSE, PHYSICIAN, ADMIN = "nurse", "physician", "admin"
-ROLES = (NURSE, PHYSICIAN, ADMIN)
+NURSE, PHYSICIAN, ADMIN, PROGRAMME = "nurse", "physician", "admin", "programme"
+ROLES = (NURSE, PHYSICIAN, ADMIN, PROGRAMME)
 
 
 def roles_of(user) -> set[str]:
@@ -36,6 +39,15 @@ def is_physician(user) -> bool:
     return PHYSICIAN in roles_of(user)
 
 
+def is_programme(user) -> bool:
+    return PROGRAMME in roles_of(user)
+
+
+def sees_programme_numbers(user) -> bool:
+    """Clinicians see their teams' figures; the programme role sees every team's."""
+    return bool(roles_of(user) & {NURSE, PHYSICIAN, PROGRAMME})
+
+
 class IsAdminRole(BasePermission):
     message = "only admins may manage devices and staff"
 
@@ -48,6 +60,13 @@ class IsClinician(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_clinician(request.user)
+
+
+class SeesProgrammeNumbers(BasePermission):
+    message = "only nurses, physicians and the programme role see programme figures"
+
+    def has_permission(self, request, view) -> bool:
+        return sees_programme_numbers(request.user)
 
 
 class IsPhysician(BasePermission):

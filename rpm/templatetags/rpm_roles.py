@@ -15,3 +15,8 @@ def is_admin(user) -> bool:
 @register.filter
 def is_clinician(user) -> bool:
     return roles.is_clinician(user)
+
+
+@register.filter
+def sees_programme_numbers(user) -> bool:
+    return roles.sees_programme_numbers(user)

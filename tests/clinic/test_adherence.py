@@ -1,4 +1,4 @@
-"""Measurement adherence (30-day calendar in the patient's zone, the 16-day bar) and medication adherence."""
+"""Device data days (the current 30-day period in the patient's zone, the 16-day bar) and medication adherence."""
 
 import datetime as dt
 import zoneinfo
@@ -6,8 +6,9 @@ import zoneinfo
 import pytest
 
 from clinic.adherence import measurement_calendar, medication_adherence
-from patients.models import ExpectedMeasurement, MedicationSchedule
-from tests.builders import make_patient
+from devices.services import enrol_device
+from patients.models import MedicationSchedule
+from tests.builders import make_device, make_patient
 from tests.readings import add_readings
 
 UTC = dt.UTC
@@ -17,56 +18,56 @@ NOW = dt.datetime(2026, 5, 30, 12, 0, tzinfo=UTC)  # 21:00 on 30 May in Tokyo
 
 @pytest.fixture
 def tokyo(team):
-    patient = make_patient(team, timezone="Asia/Tokyo")
-    ExpectedMeasurement.objects.create(plan=patient.plan, metric="systolic_bp")
-    ExpectedMeasurement.objects.create(plan=patient.plan, metric="body_weight")
-    return patient
+    return make_patient(team, timezone="Asia/Tokyo")
+
+
+@pytest.fixture
+def cuff(tokyo):
+    """A blood pressure monitor enrolled at 09:00 on 1 May, Tokyo: the episode's first period is 1-30 May."""
+    device, _ = make_device("blood_pressure_monitor")
+    enrol_device(device=device, patient=tokyo, at=local(1, 9))
+    return device
 
 
 def local(day: int, hour: int, minute: int = 0, month: int = 5) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, minute, tzinfo=TOKYO)
 
 
-def both(patient, at):
-    add_readings(patient, "systolic_bp", [(at, 130)])
-    add_readings(patient, "body_weight", [(at, 80)])
+def test_the_calendar_is_the_current_30_day_period_from_the_first_enrolment(tokyo, cuff):
+    calendar = measurement_calendar(patient=tokyo, now=dt.datetime(2026, 5, 30, 16, 0, tzinfo=UTC))  # 31 May Tokyo
+    assert calendar["period"].start == dt.date(2026, 5, 31)
+    assert [d["date"] for d in calendar["days"]][::29] == [dt.date(2026, 5, 31), dt.date(2026, 6, 29)]
 
 
-def test_a_day_counts_only_when_every_expected_metric_was_measured(tokyo):
-    both(tokyo, local(10, 8))
-    add_readings(tokyo, "systolic_bp", [(local(11, 8), 130)])
-    days = {d["date"]: d for d in measurement_calendar(patient=tokyo, now=NOW)["days"]}
-    assert days[dt.date(2026, 5, 10)]["complete"]
-    assert not days[dt.date(2026, 5, 11)]["complete"]
-    assert days[dt.date(2026, 5, 11)]["missing"] == ["body_weight"]
+def test_a_day_counts_with_any_automatic_device_reading_and_not_with_manual_ones(tokyo, cuff):
+    add_readings(tokyo, "systolic_bp", [(local(10, 8), 130)], device=cuff, source="api")
+    add_readings(tokyo, "systolic_bp", [(local(11, 8), 130)], source="manual")
+    days = {d["date"]: d["data"] for d in measurement_calendar(patient=tokyo, now=NOW)["days"]}
+    assert days[dt.date(2026, 5, 10)] and not days[dt.date(2026, 5, 11)]
 
 
-def test_days_are_the_patients_local_days(tokyo):
+def test_days_are_the_patients_local_days(tokyo, cuff):
     # 23:30 UTC on 11 May is 08:30 on 12 May in Tokyo
-    both(tokyo, dt.datetime(2026, 5, 11, 23, 30, tzinfo=UTC))
-    days = {d["date"]: d["complete"] for d in measurement_calendar(patient=tokyo, now=NOW)["days"]}
+    add_readings(tokyo, "systolic_bp", [(dt.datetime(2026, 5, 11, 23, 30, tzinfo=UTC), 130)], device=cuff)
+    days = {d["date"]: d["data"] for d in measurement_calendar(patient=tokyo, now=NOW)["days"]}
     assert days[dt.date(2026, 5, 12)] and not days[dt.date(2026, 5, 11)]
 
 
-def test_the_calendar_is_the_30_days_ending_today_in_the_patients_zone(tokyo):
-    calendar = measurement_calendar(patient=tokyo, now=dt.datetime(2026, 5, 30, 16, 0, tzinfo=UTC))  # 31 May Tokyo
-    assert len(calendar["days"]) == 30
-    assert calendar["days"][-1]["date"] == dt.date(2026, 5, 31)
-    assert calendar["days"][0]["date"] == dt.date(2026, 5, 2)
-
-
-def test_sixteen_complete_days_meet_the_billing_bar(tokyo):
-    for day in range(1, 17):
-        both(tokyo, local(day + 1, 9))
+def test_sixteen_data_days_meet_the_billing_bar(tokyo, cuff):
+    add_readings(tokyo, "systolic_bp", [(local(day, 9), 130) for day in range(2, 18)], device=cuff)
     calendar = measurement_calendar(patient=tokyo, now=NOW)
-    assert (calendar["complete_days"], calendar["bar"], calendar["meets_bar"]) == (16, 16, True)
+    assert (calendar["data_days"], calendar["bar"], calendar["meets_bar"], calendar["needed"]) == (16, 16, True, 0)
 
 
-def test_fifteen_complete_days_fall_short_of_the_bar(tokyo):
-    for day in range(1, 16):
-        both(tokyo, local(day + 1, 9))
-    calendar = measurement_calendar(patient=tokyo, now=NOW)
-    assert (calendar["complete_days"], calendar["meets_bar"]) == (15, False)
+def test_fifteen_data_days_fall_short_and_say_how_many_more_of_the_days_left(tokyo, cuff):
+    add_readings(tokyo, "systolic_bp", [(local(day, 9), 130) for day in range(2, 17)], device=cuff)
+    calendar = measurement_calendar(patient=tokyo, now=NOW)  # 30 May, the period's last day, no data yet
+    assert (calendar["data_days"], calendar["meets_bar"]) == (15, False)
+    assert (calendar["needed"], calendar["days_left"]) == (1, 1)
+
+
+def test_no_period_before_any_device_was_enrolled(tokyo):
+    assert measurement_calendar(patient=tokyo, now=NOW)["period"] is None
 
 
 @pytest.fixture

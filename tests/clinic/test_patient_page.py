@@ -7,7 +7,8 @@ from django.test import Client
 
 from alerts.models import Alert, AlertNote
 from devices.models import Device
-from patients.models import ClinicalNote, ExpectedMeasurement, Patient
+from devices.services import enrol_device
+from patients.models import ClinicalNote, Patient
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_team, make_user
 from tests.readings import add_readings, every
@@ -104,11 +105,13 @@ def test_weight_changes_are_not_flagged_without_a_weight_rule(client, patient, d
     assert weight["changes"][0]["change"] == 2.6 and not any(c["flag"] for c in weight["changes"])
 
 
-def test_adherence_calendar_shows_the_count_of_days_and_the_16_day_bar(client, patient):
-    ExpectedMeasurement.objects.create(plan=patient.plan, metric="heart_rate")
+def test_data_day_calendar_shows_the_count_of_days_and_the_16_day_bar(client, patient):
     today = dt.datetime.now(UTC)
+    device, _ = make_device("pulse_oximeter")
+    enrol_device(device=device, patient=patient, at=today - dt.timedelta(days=10))
     add_readings(patient, "heart_rate", ((at, 70) for at in every(today - dt.timedelta(days=4), dt.timedelta(days=1),
-                                                                  5)))
+                                                                  5)), device=device)
+    add_readings(patient, "heart_rate", [(today - dt.timedelta(days=6), 70)], source="manual")
     html = page(client, patient).content.decode()
     assert "<strong data-adherence-days>5</strong> of 30 days" in html
     assert "bar is 16 days" in html

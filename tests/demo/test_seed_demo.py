@@ -11,11 +11,13 @@ from django.core.management import CommandError, call_command
 from django.db.models import Max, Min
 from django.test import Client
 
+from clinic.billing import billing_report
 from demo import data as demo
 from devices.credentials import authenticate_device
 from devices.models import Device, DeviceCredential, Reading
 from patients.models import MedicationSchedule, MonitoringPlan, Patient
 from patients.selectors import patients_visible_to
+from rpm import billing
 from rpm.metrics import DEVICE_KIND_METRICS
 
 PASSWORD = "demo-password-for-tests"
@@ -32,9 +34,20 @@ def seeded(db, var_dir):
     call_command("seed_demo", password=PASSWORD, patients=8, days=3)
 
 
-def test_seed_creates_the_four_demo_users_in_their_groups(seeded):
+def test_seed_creates_the_five_demo_users_in_their_groups(seeded):
     groups = {u.username: set(u.groups.values_list("name", flat=True)) for u in User.objects.all()}
-    assert groups == {"nurse1": {"nurse"}, "nurse2": {"nurse"}, "physician1": {"physician"}, "admin1": {"admin"}}
+    assert groups == {"nurse1": {"nurse"}, "nurse2": {"nurse"}, "physician1": {"physician"}, "admin1": {"admin"},
+                      "manager1": {"programme"}}
+
+
+def test_the_first_billing_report_shows_every_code_and_every_blocking_reason(db, var_dir):
+    demo.seed_demo(password=PASSWORD, now=dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC))
+    report = billing_report(user=User.objects.get(username="manager1"), year=2026, month=11)
+    codes = {code for row in report.rows for code in row.codes}
+    blocked = {reason for row in report.rows for reason in row.blocked}
+    assert codes == {"99453", "99445", "99454", "99470", "99457", "99458"}
+    assert blocked == {billing.FEWER_THAN_2_DAYS, billing.UNDER_10_MINUTES, billing.NO_INTERACTIVE,
+                       billing.OTHER_PRACTITIONER}
 
 
 def test_the_demo_admin_uses_django_admin_without_being_a_superuser(seeded):

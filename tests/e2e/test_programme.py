@@ -1,0 +1,71 @@
+"""A nurse runs the programme in a real browser: the care-time timer feeds the month's total and the billing
+report; the outreach worklist puts the patient with least slack first."""
+
+import datetime as dt
+
+import pytest
+
+from devices.services import enrol_device
+from patients.models import CareTimeEntry
+from tests.builders import make_device, make_patient, make_team, make_user
+from tests.conftest import browser_login
+from tests.readings import add_readings
+
+pytestmark = pytest.mark.e2e
+UTC = dt.UTC
+
+
+@pytest.fixture(autouse=True)
+def patient_waits(page):
+    page.set_default_timeout(30_000)
+
+
+@pytest.fixture
+def ward(live_server_url):
+    team = make_team("Ward A")
+    make_user("nurse1", role="nurse", team=team)
+    return team
+
+
+def in_period(team, *, day_of_period, data_days, family_name):
+    """A patient on day `day_of_period` of their current 30-day period, with device data on its first days."""
+    patient = make_patient(team, timezone="UTC", family_name=family_name)
+    device, _ = make_device("weight_scale")
+    start = dt.datetime.now(UTC).date() - dt.timedelta(days=day_of_period - 1)
+    enrol_device(device=device, patient=patient, at=dt.datetime.combine(start, dt.time(0, 5), tzinfo=UTC))
+    add_readings(patient, "body_weight", [(dt.datetime.combine(start + dt.timedelta(days=i), dt.time(0, 10),
+                                                               tzinfo=UTC), 80) for i in range(data_days)],
+                 device=device, source="api")
+    return patient
+
+
+def test_a_nurse_times_her_work_and_sees_it_in_the_months_total_and_the_report(page, ward):
+    patient = make_patient(ward, family_name="Timerperson", timezone="UTC")
+    browser_login(page, "nurse1")
+    page.goto(f"/patients/{patient.id}/#care-time")
+    page.click("[data-timer-start]")
+    page.locator('[data-timer="running"]').wait_for()
+    # the injectable clock of the ledger: the timer started 12 minutes ago, not a test that sleeps
+    CareTimeEntry.objects.filter(patient=patient).update(started_at=dt.datetime.now(UTC) - dt.timedelta(minutes=12))
+    page.select_option('[data-timer="running"] select[name="activity"]', "call")
+    page.check('[data-timer="running"] input[name="interactive"]')
+    page.click("[data-timer-stop]")
+    page.locator('[data-timer="stopped"]').wait_for()
+    assert page.inner_text("[data-care-time-month]") == "12 min"
+    page.goto("/programme/billing/")
+    row = page.locator(f'[data-billing-patient="{patient.id}"]')
+    assert row.locator("[data-minutes]").inner_text() == "12"
+    assert row.locator("[data-codes]").inner_text() == "99470"
+    assert page.inner_text("[data-total-minutes]") == "12"
+
+
+def test_the_worklist_puts_10_days_with_5_left_ahead_of_14_with_12_left(page, ward):
+    comfortable = in_period(ward, day_of_period=19, data_days=14, family_name="Comfortable")
+    tight = in_period(ward, day_of_period=26, data_days=10, family_name="Tight")
+    browser_login(page, "nurse1")
+    page.goto("/programme/worklist/")
+    rows = page.locator("[data-worklist-patient]")
+    assert [rows.nth(i).get_attribute("data-worklist-patient") for i in range(rows.count())] == [
+        str(tight.id), str(comfortable.id)]
+    assert [rows.nth(0).locator(s).inner_text() for s in ("[data-data-days]", "[data-days-left]")] == ["10", "5"]
+    assert [rows.nth(1).locator(s).inner_text() for s in ("[data-data-days]", "[data-days-left]")] == ["14", "12"]
