@@ -18,21 +18,14 @@ import datetime as dt
 import logging
 
 import orjson
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from clinic import dashboard
 from clinic.live import LiveHub, team_group
+from clinic.socket_reads import read_concurrently
 
 log = logging.getLogger(__name__)
-
-
-def _read(func):
-    """Run a read of the database off the event loop, concurrently with other sockets' reads: thread-sensitive
-    (Channels' default) would queue every socket's reads on one thread, so a thousand dashboards connecting or
-    catching up at once (after a deploy) would wait for each other."""
-    return database_sync_to_async(func, thread_sensitive=False)
 
 # A sequence number still missing this long after a later one arrived was lost, not merely reordered.
 GAP_GRACE_SECONDS = 1.0
@@ -93,7 +86,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.catch_up(since if since.tzinfo else since.replace(tzinfo=dt.UTC))
 
     async def catch_up(self, since: dt.datetime) -> None:
-        events = await _read(dashboard.missed_events)(user=self.user, since=since, now=_now())
+        events = await read_concurrently(dashboard.missed_events)(user=self.user, since=since, now=_now())
         if events is None:
             await self.send_json({"type": "resync", "reason": "disconnected for longer than the catch-up window"})
         elif events:
@@ -162,7 +155,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
             session = self.scope.get("session")
-            signed_in = await _read(dashboard.still_signed_in)(
+            signed_in = await read_concurrently(dashboard.still_signed_in)(
                 user=self.user, session_key=getattr(session, "session_key", None))
             if not signed_in:
                 await self.close(code=4401)
@@ -175,13 +168,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         touched, self.touched = self.touched, set()
         if not touched:
             return
-        scores = await _read(dashboard.news2_scores)(user=self.user, patient_ids=touched, now=_now())
+        scores = await read_concurrently(dashboard.news2_scores)(user=self.user, patient_ids=touched, now=_now())
         events = [{"type": "patient", "event": "news2", "patient": pid, "news2": score}
                   for pid, score in scores.items()]
         await self.send_json({"type": "batch", "events": events})
 
     async def refresh_scope(self, *, announce: bool) -> None:
-        teams, visible = await _read(dashboard.live_scope)(user=self.user)
+        teams, visible = await read_concurrently(dashboard.live_scope)(user=self.user)
         for team in teams - self.teams:
             await self.hub.join(team_group(team), self)
         for team in self.teams - teams:
@@ -193,7 +186,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         for patient_id in sorted(removed):
             await self.send_json({"type": "patient", "event": "removed", "patient": patient_id})
         if added:
-            tiles = await _read(dashboard.census)(user=self.user, now=_now(), patient_ids=added)
+            tiles = await read_concurrently(dashboard.census)(user=self.user, now=_now(), patient_ids=added)
             for tile in tiles:
                 await self.send_json({"type": "patient", "event": "added", "patient": tile["id"], "tile": tile})
 

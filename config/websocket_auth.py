@@ -2,16 +2,17 @@
 
 Channels' AuthMiddleware loads the session and the user on the one thread that thread-sensitive sync code shares, so
 a thousand dashboards connecting at once (every browser reconnecting after a deploy) are authenticated one at a
-time. These are independent reads: here they run on the event loop's thread pool, each with a pooled connection.
+time. These are independent reads: here they run on the dashboard sockets' read pool (clinic.socket_reads).
 """
 
 from __future__ import annotations
 
 from channels.auth import AuthMiddleware, get_user
-from channels.db import database_sync_to_async
 from channels.sessions import CookieMiddleware, SessionMiddleware
 
-_load_user = database_sync_to_async(get_user.func, thread_sensitive=False)
+from clinic.socket_reads import read_concurrently
+
+_load_user = read_concurrently(get_user.func)
 
 
 class ConcurrentAuthMiddleware(AuthMiddleware):
