@@ -23,9 +23,9 @@ BACKLOG = int(os.environ.get("WEB_BACKLOG", "4096"))
 WS_PER_MESSAGE_DEFLATE = os.environ.get("WEB_WS_DEFLATE", "0") == "1"
 
 
-def config(*, host: str, port: int) -> uvicorn.Config:
+def config(*, host: str, port: int, app="config.asgi:application") -> uvicorn.Config:
     return uvicorn.Config(
-        "config.asgi:application", host=host, port=port, loop="uvloop", http="httptools", ws="websockets-sansio",
+        app, host=host, port=port, loop="uvloop", http="httptools", ws="websockets-sansio",
         lifespan="off", access_log=False, backlog=BACKLOG, ws_per_message_deflate=WS_PER_MESSAGE_DEFLATE,
         ws_ping_interval=20.0, ws_ping_timeout=20.0, timeout_graceful_shutdown=10,
     )
