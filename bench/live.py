@@ -5,11 +5,14 @@
 (or with DATABASE_URL / REDIS_URL set). It recreates a throwaway database `rpm_bench_live`, uses Redis database 4
 with the channel prefix `livebench`, and in one run measures two set-ups with the same WebSocket clients:
 
-  django:   daphne serving config.asgi (session auth, origin check, DashboardConsumer with per-dashboard coalescing),
-            a Celery worker evaluating the readings, and readings stored by `ingest()` at --rate per second
-            across --patients patients in wards of --ward-size; --dashboards sockets, one ward each. Latency is
-            the arrival time at a client minus the event's `at` (taken right after commit, same clock).
-  baseline: the same pub/sub layer and fan-out with no Django: a bare ASGI app under daphne that joins the
+  django:   --web-processes web processes as the Procfile runs them (config.web: uvicorn on one SO_REUSEPORT port;
+            session auth, origin check, DashboardConsumer with per-dashboard coalescing), a Celery worker evaluating
+            the readings, and single-reading posts to POST /api/v1/readings/ (the real ingest path: the lean ASGI
+            view, group commit, one publish per group) at --rate per second in an open loop, one device per patient,
+            across --patients patients in wards of --ward-size; --dashboards sockets, one ward each, all opening
+            at once (the connect storm after a deploy). Latency is the arrival time at a client minus the event's
+            `at` (taken right after commit, same clock).
+  baseline: the same pub/sub layer and fan-out with no Django: a bare ASGI app under uvicorn that joins the
             ward group and forwards each message, fed by bare `group_send` calls at the same rate.
 
 Frames lost = readings each dashboard should have received (every reading of its ward's patients) minus the
@@ -38,6 +41,7 @@ import psycopg
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))  # run as a script from bench/
+sys.path.insert(0, str(BASE_DIR / "bench"))  # bench/ingest.py's HTTP client
 
 from config.ports import free_port, wait_for_port  # noqa: E402
 
@@ -96,10 +100,12 @@ def bare_application(redis_url: str):
 
 
 def serve_bare(port: int, redis_url: str) -> None:
-    from daphne.server import Server
+    import uvicorn
 
-    Server(application=bare_application(redis_url), endpoints=[f"tcp:port={port}:interface=127.0.0.1"],
-           signal_handlers=True, verbosity=0).run()
+    from config import web
+
+    config = web.config(host="127.0.0.1", port=port, app=bare_application(redis_url))
+    uvicorn.Server(config).run(sockets=[web.bind("127.0.0.1", port)])
 
 
 # --- clients ----------------------------------------------------------------------------------------
@@ -134,23 +140,22 @@ def client_process(url: str, dashboards: list[tuple[int, str]], origin: str, rea
                             gaps[0] += event["lost"]
 
         connected: list[int] = []
-        tasks = []
-        for index, (ward, cookie) in enumerate(dashboards):
-            tasks.append(asyncio.ensure_future(dashboard(index, ward, cookie)))
-            if index % 50 == 49:
-                await asyncio.sleep(0.05)
-        while len(connected) < len(dashboards):
+        began = time.monotonic()
+        tasks = [asyncio.ensure_future(dashboard(index, ward, cookie))
+                 for index, (ward, cookie) in enumerate(dashboards)]  # all at once: the storm after a deploy
+        failed: list[BaseException] = []
+        while len(connected) + len(failed) < len(dashboards):
             await asyncio.sleep(0.05)
-            failed = [t for t in tasks if t.done() and t.exception()]
-            if failed:
-                raise failed[0].exception()
+            failed = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()]
+        connect_seconds = time.monotonic() - began
         ready.set()
         while not stop.is_set():
             await asyncio.sleep(0.05)
         for task in tasks:
             task.cancel()
         results.put({"latencies": latencies, "received": {i: sorted(s) for i, s in received.items()},
-                     "cpu": cpu_seconds(),
+                     "cpu": cpu_seconds(), "connected": len(connected), "connect_failures": [repr(e) for e in failed],
+                     "connect_seconds": connect_seconds,
                      "gaps": gaps[0], "frames": frames[0], "wards": [w for w, _ in dashboards]})
 
     asyncio.run(run())
@@ -217,7 +222,13 @@ def summarise(name: str, sent: dict[int, int], results: list[dict], elapsed: flo
             received += len(r["received"].get(index, ()))
     frames = sum(r["frames"] for r in results)
     CPU["clients"] = sum(r["cpu"] for r in results)
-    row = {"setup": name, "readings": offered, "achieved_rate": offered / elapsed,
+    connected = sum(r["connected"] for r in results)
+    failures = [f for r in results for f in r["connect_failures"]]
+    connect_s = max(r["connect_seconds"] for r in results)
+    print(f"  {name:8} dashboards connecting at once: {connected} of {connected + len(failures)} connected in "
+          f"{connect_s:.1f} s" + (f"; {len(failures)} FAILED, e.g. {failures[0]}" if failures else ""), flush=True)
+    row = {"setup": name, "dashboards_connected": connected, "dashboards_failed": len(failures),
+           "connect_seconds": connect_s, "readings": offered, "achieved_rate": offered / elapsed,
            "events_expected": expected, "events_received": received, "lost": expected - received,
            "gap_notices": sum(r["gaps"] for r in results), "frames": frames, "frames_per_s": frames / elapsed,
            "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
@@ -233,50 +244,52 @@ def summarise(name: str, sent: dict[int, int], results: list[dict], elapsed: flo
     return row
 
 
-def ingest_process(patients: list[int], ward_of: dict[int, int], rate: float, seconds: float, threads: int,
-                   results) -> None:
-    """Store one reading at a time with `ingest()` (commit, then the live push and the alert engine's enqueue)."""
-    import django
+def post_readings(port: int, token_of: dict[int, str], ward_of: dict[int, int], rate: float,
+                  seconds: float) -> tuple[dict[int, int], int, dict[int, int], list[float]]:
+    """Single-reading posts to POST /api/v1/readings/ at `rate` a second in an open loop (bench/ingest.py's
+    keep-alive client), patients in turn; answers (ward -> readings stored, posts, statuses, post latencies)."""
+    from ingest import OPEN_LOOP_TIMEOUT, Connection, http_post
 
-    django.setup()
-    from devices.ingest import ingest
-
+    patients = random.Random(1).sample(list(token_of), len(token_of))
+    total = int(rate * seconds)
     sent: dict[int, int] = {}
-    lock = threading.Lock()
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
 
-    def one(i: int) -> None:
-        pid = patients[i % len(patients)]
-        ingest(patient_id=pid, source="manual", items=[{
-            "metric": "heart_rate", "value": 60 + i % 40, "unit": "/min", "measured_at": dt.datetime.now(dt.UTC)}])
-        with lock:
-            sent[ward_of[pid]] = sent.get(ward_of[pid], 0) + 1
+    async def run() -> None:
+        idle = [Connection(port) for _ in range(64)]
 
-    offered = paced(rate, seconds, threads, one)
-    results.put((sent, offered, cpu_seconds()))
+        async def one(i: int, scheduled: float) -> None:
+            pid = patients[i % len(patients)]
+            body = orjson.dumps({"id": f"live-{i}", "metric": "heart_rate", "value": 60 + i % 40, "unit": "/min",
+                                 "measured_at": dt.datetime.now(dt.UTC).isoformat()})
+            conn = idle.pop() if idle else Connection(port)
+            try:
+                status, _ = await asyncio.wait_for(conn.request(http_post(token_of[pid], body)), OPEN_LOOP_TIMEOUT)
+            except TimeoutError:
+                conn.close()
+                statuses[0] = statuses.get(0, 0) + 1
+                return
+            latencies.append(time.perf_counter() - scheduled)
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 201:
+                sent[ward_of[pid]] = sent.get(ward_of[pid], 0) + 1
+            idle.append(conn)
 
+        start = time.perf_counter()
+        tasks = []
+        for i in range(total):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, scheduled)))
+        await asyncio.gather(*tasks)
+        for conn in idle:
+            conn.close()
 
-def ingest_in_processes(patients: list[int], ward_of: dict[int, int], args) -> tuple[dict[int, int], int]:
-    ctx = mp.get_context("spawn")
-    results = ctx.Queue()
-    n = args.ingest_processes
-    shuffled = random.Random(1).sample(patients, len(patients))
-    procs = [ctx.Process(target=ingest_process, args=(shuffled[i::n], ward_of, args.rate / n, args.seconds,
-                                                      args.ingest_threads, results)) for i in range(n)]
-    for proc in procs:
-        proc.start()
-    sent: dict[int, int] = {}
-    offered = 0
-    cpu = 0.0
-    for _ in procs:
-        part, count, used = results.get(timeout=args.seconds + 120)
-        offered += count
-        cpu += used
-        for ward, k in part.items():
-            sent[ward] = sent.get(ward, 0) + k
-    for proc in procs:
-        proc.join(10)
-    CPU["ingest"] = cpu
-    return sent, offered
+    asyncio.run(run())
+    return sent, total, statuses, latencies
 
 
 CPU: dict[str, float] = {}
@@ -297,18 +310,22 @@ def prepare_database(admin_url: str, bench_url: str, env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
 
 
-def seed(patients: int, ward_size: int) -> tuple[dict[int, list[int]], dict[int, str]]:
-    """Wards of `ward_size` patients with one nurse each; a signed-in session cookie per ward."""
+def seed(patients: int, ward_size: int) -> tuple[dict[int, list[int]], dict[int, str], dict[int, str]]:
+    """Wards of `ward_size` patients with one nurse each; a signed-in session cookie per ward; an enrolled monitor
+    per patient and its token."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Group, User
     from django.contrib.sessions.backends.db import SessionStore
 
+    from devices.credentials import issue_token
+    from devices.services import enrol_device, register_device
     from patients.models import CareTeam, CareTeamMembership, MonitoringPlan, Patient
 
     nurse_group, _ = Group.objects.get_or_create(name="nurse")
     wards: dict[int, list[int]] = {}
     cookies: dict[int, str] = {}
+    tokens: dict[int, str] = {}
     for w in range(patients // ward_size):
         team = CareTeam.objects.create(name=f"Bench ward {w}")
         nurse = User(username=f"bench-nurse-{w}")
@@ -322,13 +339,17 @@ def seed(patients: int, ward_size: int) -> tuple[dict[int, list[int]], dict[int,
             for i in range(ward_size))
         MonitoringPlan.objects.bulk_create(MonitoringPlan(patient=p) for p in rows)
         wards[team.id] = [p.id for p in rows]
+        for p in rows:
+            device = register_device(serial=f"SN-LIVE-{p.id:06d}", kind="multiparameter_monitor")
+            enrol_device(device=device, patient=p)
+            tokens[p.id] = issue_token(device=device)
         session = SessionStore()
         session[SESSION_KEY] = str(nurse.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = nurse.get_session_auth_hash()
         session.create()
         cookies[team.id] = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-    return wards, cookies
+    return wards, cookies, tokens
 
 
 def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
@@ -353,8 +374,7 @@ def main() -> None:
     parser.add_argument("--ward-size", type=int, default=25)
     parser.add_argument("--dashboards", type=int, default=1000)
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--ingest-processes", type=int, default=2)
-    parser.add_argument("--ingest-threads", type=int, default=4, help="per ingest process")
+    parser.add_argument("--web-processes", type=int, default=2, help="web processes sharing the port (config.web)")
     parser.add_argument("--coalesce-ms", type=int, default=None, help="LIVE_COALESCE_MS for the server")
     parser.add_argument("--no-worker", action="store_true", help="leave out the Celery worker")
     parser.add_argument("--only", choices=["django", "baseline"], default=None)
@@ -374,7 +394,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    wards, cookies = seed(args.patients, args.ward_size)
+    wards, cookies, token_of = seed(args.patients, args.ward_size)
     ward_ids = list(wards)
     dashboards = [(ward_ids[i % len(ward_ids)], cookies[ward_ids[i % len(ward_ids)]]) for i in range(args.dashboards)]
     ward_of = {pid: w for w, pids in wards.items() for pid in pids}
@@ -382,33 +402,41 @@ def main() -> None:
     print(f"live bench: {len(patients)} patients in {len(wards)} wards of {args.ward_size}, {args.dashboards} "
           f"dashboards, {args.rate:.0f} readings/s for {args.seconds:.0f} s, coalesce "
           f"{settings.LIVE_COALESCE_MS if args.coalesce_ms is None else args.coalesce_ms} ms, "
-          f"{os.cpu_count()} CPUs", flush=True)
+          f"{args.web_processes} web processes, {os.cpu_count()} CPUs", flush=True)
     var = BASE_DIR / "var"
     var.mkdir(exist_ok=True)
     rows = []
 
     if args.only in (None, "django"):
         port = free_port()
-        server = start([PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env,
-                       var / "bench-live-daphne.log")
+        servers = [start([PYTHON, "-m", "config.web", "--host", "127.0.0.1", "--port", str(port)], env,
+                         var / f"bench-live-web-{i}.log") for i in range(args.web_processes)]
         worker = None if args.no_worker else start(
             [PYTHON, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "WARNING"], env,
             var / "bench-live-worker.log")
         try:
             wait_for_port(port)
+            time.sleep(1)  # every web process listening, not only the first
             finish = run_clients(f"ws://127.0.0.1:{port}/ws/dashboard/?ward={{ward}}",
                                  dashboards, f"http://127.0.0.1:{port}", args.client_processes)
-            before = {"daphne": cpu_seconds(server.pid), "celery worker": cpu_seconds(worker.pid) if worker else 0}
+            web_before = sum(cpu_seconds(server.pid) for server in servers)
+            worker_before = cpu_seconds(worker.pid) if worker else 0
+            client_before = cpu_seconds()
             began = time.monotonic()
-            sent, offered = ingest_in_processes(patients, ward_of, args)
+            sent, offered, statuses, post_latencies = post_readings(port, token_of, ward_of, args.rate, args.seconds)
             elapsed = time.monotonic() - began
+            CPU["posting client"] = cpu_seconds() - client_before
             time.sleep(3)  # let the last frames arrive (gap fill waits 1 s)
-            CPU["daphne"] = cpu_seconds(server.pid) - before["daphne"]
+            CPU["web"] = sum(cpu_seconds(server.pid) for server in servers) - web_before
             if worker:
-                CPU["celery worker"] = cpu_seconds(worker.pid) - before["celery worker"]
+                CPU["celery worker"] = cpu_seconds(worker.pid) - worker_before
+            print(f"  django   posts: {offered} offered at {args.rate:.0f}/s, answers {statuses}, post latency p50 "
+                  f"{percentile(post_latencies, 50) * 1000:.1f} ms, p99 {percentile(post_latencies, 99) * 1000:.1f} ms",
+                  flush=True)
             rows.append(summarise("django", sent, finish(), elapsed, offered))
         finally:
-            stop(server)
+            for server in servers:
+                stop(server)
             if worker:
                 stop(worker)
 
@@ -420,11 +448,11 @@ def main() -> None:
             wait_for_port(port)
             finish = run_clients(f"ws://127.0.0.1:{port}/bare/?ward={{ward}}", [(w, "") for w, _ in dashboards],
                                  f"http://127.0.0.1:{port}", args.client_processes)
-            cpu_before, daphne_before = cpu_seconds(), cpu_seconds(server.pid)
+            cpu_before, web_before = cpu_seconds(), cpu_seconds(server.pid)
             sent, elapsed = publish_bare(redis_url, wards, args)
             CPU["publisher"] = cpu_seconds() - cpu_before
             time.sleep(3)
-            CPU["daphne"] = cpu_seconds(server.pid) - daphne_before
+            CPU["web"] = cpu_seconds(server.pid) - web_before
             rows.append(summarise("baseline", sent, finish(), elapsed, int(args.rate * args.seconds)))
         finally:
             stop(server)

@@ -18,13 +18,13 @@ import datetime as dt
 import logging
 
 import orjson
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from alerts import readiness
 from clinic import dashboard
 from clinic.live import LiveHub, team_group
+from clinic.socket_reads import read_concurrently
 from rpm import audit, sessions
 from rpm.models import AuditEvent
 
@@ -103,7 +103,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.catch_up(since if since.tzinfo else since.replace(tzinfo=dt.UTC))
 
     async def catch_up(self, since: dt.datetime) -> None:
-        events = await database_sync_to_async(dashboard.missed_events)(user=self.user, since=since, now=_now())
+        events = await read_concurrently(dashboard.missed_events)(user=self.user, since=since, now=_now())
         if events is None:
             await self.send_json({"type": "resync", "reason": "disconnected for longer than the catch-up window"})
         elif events:
@@ -173,7 +173,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         """Close when the session's expiry date passes: it slides with the user's page activity, so it is
         re-read when reached, and closed if it has not moved on (rpm.sessions)."""
         while True:
-            expiry = await database_sync_to_async(sessions.session_expiry)(self.session_key)
+            expiry = await read_concurrently(sessions.session_expiry)(self.session_key)
             if expiry is None:
                 await self.close(code=4401)
                 return
@@ -188,27 +188,27 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(settings.LIVE_RECHECK_SECONDS)
             session = self.scope.get("session")
-            signed_in = await database_sync_to_async(dashboard.still_signed_in)(
+            signed_in = await read_concurrently(dashboard.still_signed_in)(
                 user=self.user, session_key=getattr(session, "session_key", None))
             if not signed_in:
                 await self.close(code=4401)
                 return
             await self.refresh_scope(announce=True)
             await self.refresh_news2()
-            delayed = await database_sync_to_async(readiness.alerts_delayed)()
+            delayed = await read_concurrently(readiness.alerts_delayed)()
             await self.send_json({"type": "heartbeat", "at": _iso(_now()), "alerts_delayed": delayed})
 
     async def refresh_news2(self) -> None:
         touched, self.touched = self.touched, set()
         if not touched:
             return
-        scores = await database_sync_to_async(dashboard.news2_scores)(user=self.user, patient_ids=touched, now=_now())
+        scores = await read_concurrently(dashboard.news2_scores)(user=self.user, patient_ids=touched, now=_now())
         events = [{"type": "patient", "event": "news2", "patient": pid, "news2": score}
                   for pid, score in scores.items()]
         await self.send_json({"type": "batch", "events": events})
 
     async def refresh_scope(self, *, announce: bool) -> None:
-        teams, visible = await database_sync_to_async(dashboard.live_scope)(user=self.user)
+        teams, visible = await read_concurrently(dashboard.live_scope)(user=self.user)
         for team in teams - self.teams:
             await self.hub.join(team_group(team), self)
         for team in self.teams - teams:
@@ -220,15 +220,15 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         for patient_id in sorted(removed):
             await self.send_json({"type": "patient", "event": "removed", "patient": patient_id})
         if added:
-            tiles = await database_sync_to_async(dashboard.census)(user=self.user, now=_now(), patient_ids=added)
+            tiles = await read_concurrently(dashboard.census)(user=self.user, now=_now(), patient_ids=added)
             await self.audit("dashboard.census", {tile["id"] for tile in tiles})
             for tile in tiles:
                 await self.send_json({"type": "patient", "event": "added", "patient": tile["id"], "tile": tile})
 
     async def audit(self, verb: str, patient_ids: set[int]) -> None:
         """A row per patient whose data this socket is about to stream (or has just sent from the database)."""
-        await database_sync_to_async(audit.record_many)(actor=self.user, action=AuditEvent.Action.VIEW, verb=verb,
-                                                        patient_ids=patient_ids)
+        await read_concurrently(audit.record_many)(actor=self.user, action=AuditEvent.Action.VIEW, verb=verb,
+                                                   patient_ids=patient_ids)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=orjson.dumps(content).decode())

@@ -7,12 +7,13 @@ Interface used by other modules; call only after commit:
     push_status(patient: Patient) -> None   # paused, resumed (active) or discharged: the tile shows it or goes
 
 One message per care-team group (ward-sized), never one per user, published on Redis pub/sub under the channel
-prefix. Each server process subscribes once per group its sockets need and hands every message to those sockets
-in-process: measured by bench/live.py, relaying through the channel layer (a Redis subscription and an asyncio
-queue per socket, the message decoded once per socket) put one daphne process seconds behind at 5,000
-events/s, while one decode per process keeps it live. A message is a JSON header line followed by the events,
-each already encoded as one JSON line, so sockets relay bytes instead of re-encoding them. The header carries a
-per-group sequence number: pub/sub is fire-and-forget, so a socket that sees a gap fills it from the database.
+prefix (clinic.live_bus: one Redis server, or a Redis Cluster's sharded pub/sub). Each server process subscribes
+once per group its sockets need and hands every message to those sockets in-process: measured by bench/live.py,
+relaying through the channel layer (a Redis subscription and an asyncio queue per socket, the message decoded once
+per socket) put one daphne process seconds behind at 5,000 events/s, while one decode per process keeps it live.
+A message is a JSON header line followed by the events, each already encoded as one JSON line, so sockets relay
+bytes instead of re-encoding them. The header carries a per-group sequence number: pub/sub is fire-and-forget, so a
+socket that sees a gap fills it from the database.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ import logging
 from typing import Any
 
 import orjson
-import redis
-import redis.asyncio
 from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 
+from clinic.live_bus import Publisher, Subscriber
 from devices.signals import StoredReading, readings_stored
 from patients.models import Patient
 from patients.signals import status_changed
@@ -78,32 +78,26 @@ def alert_event(alert, event: str) -> dict[str, Any]:
     }
 
 
-_redis: redis.Redis | None = None
+_publisher: Publisher | None = None
 
 
-def _client() -> redis.Redis:
-    global _redis
-    if _redis is None:
-        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=0.5)
-    return _redis
+def _bus() -> Publisher:
+    global _publisher
+    if _publisher is None:
+        _publisher = Publisher(settings.LIVE_REDIS_URL, cluster=settings.LIVE_REDIS_CLUSTER)
+    return _publisher
 
 
 def _prefix() -> str:
     return settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
 
 
-def _sequence(group: str) -> int:
-    """The next number of this group's messages, shared by every process that publishes to it."""
-    return int(_client().incr(f"{_prefix()}:seq:{group}"))
-
-
 def channel_for(group: str) -> str:
     return f"{_prefix()}:live:{group}"
 
 
-def _publish(group: str, events: list[dict[str, Any]], patient_id: int) -> None:
-    header = orjson.dumps({"group": group, "seq": _sequence(group), "patient": patient_id})
-    _client().publish(channel_for(group), b"\n".join([header, *(orjson.dumps(event) for event in events)]))
+def _sequence_key(group: str) -> str:
+    return f"{_prefix()}:seq:{group}"
 
 
 class LiveHub:
@@ -120,48 +114,27 @@ class LiveHub:
 
     def __init__(self) -> None:
         self.members: dict[str, set] = {}
-        self.redis = redis.asyncio.Redis.from_url(settings.REDIS_URL)
-        self.pubsub = self.redis.pubsub()
-        self.reader: asyncio.Task | None = None
-        # redis-py's PubSub does not take concurrent (un)subscribe commands: sockets connecting at once queue here
-        self.lock = asyncio.Lock()
+        self.subscriber = Subscriber(settings.LIVE_REDIS_URL, self.dispatch, cluster=settings.LIVE_REDIS_CLUSTER)
 
     async def join(self, group: str, socket) -> None:
         """`socket.deliver(header: dict, events: list[bytes])` is called for every message of the group."""
         members = self.members.setdefault(group, set())
         members.add(socket)
         if len(members) == 1:
-            async with self.lock:
-                await self.pubsub.subscribe(channel_for(group))
-        if self.reader is None:
-            self.reader = asyncio.ensure_future(self.read())
+            await self.subscriber.add(channel_for(group))
 
     async def leave(self, group: str, socket) -> None:
         members = self.members.get(group, set())
         members.discard(socket)
         if not members and group in self.members:
             del self.members[group]
-            async with self.lock:
-                await self.pubsub.unsubscribe(channel_for(group))
+            await self.subscriber.remove(channel_for(group))
 
-    async def read(self) -> None:
-        while True:
-            try:
-                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis went away: redis-py resubscribes; sockets fill the gap from the DB
-                log.warning("live hub: reading from Redis failed: %r", exc)
-                await asyncio.sleep(1)
-                continue
-            if message is None:
-                if not self.pubsub.subscribed:
-                    await asyncio.sleep(0.1)
-                continue
-            header, *events = message["data"].split(b"\n")
-            head = orjson.loads(header)
-            for socket in tuple(self.members.get(head["group"], ())):
-                socket.deliver(head, events)
+    def dispatch(self, data: bytes) -> None:
+        header, *events = data.split(b"\n")
+        head = orjson.loads(header)
+        for socket in tuple(self.members.get(head["group"], ())):
+            socket.deliver(head, events)
 
 
 def push_readings(readings: list[StoredReading]) -> None:
@@ -185,28 +158,24 @@ def push_readings(readings: list[StoredReading]) -> None:
 
 
 def _publish_many(messages: list[tuple[str, list[dict[str, Any]], int]]) -> None:
-    """_publish for several messages: a group's sequence numbers are reserved together (INCRBY), then all are sent
-    in one pipeline."""
+    """Publish several messages: a group's sequence numbers are reserved together (INCRBY), then all are sent in
+    one pipeline (one per shard on a cluster)."""
     wanted: dict[str, int] = {}
     for group, _, _ in messages:
         wanted[group] = wanted.get(group, 0) + 1
-    reserve = _client().pipeline(transaction=False)
-    for group, n in wanted.items():
-        reserve.incrby(f"{_prefix()}:seq:{group}", n)
-    next_seq = {group: last - wanted[group] + 1 for group, last in zip(wanted, reserve.execute(), strict=True)}
-    send = _client().pipeline(transaction=False)
+    last = _bus().reserve({_sequence_key(group): n for group, n in wanted.items()})
+    next_seq = {group: last[_sequence_key(group)] - n + 1 for group, n in wanted.items()}
+    out = []
     for group, events, patient_id in messages:
         header = orjson.dumps({"group": group, "seq": next_seq[group], "patient": patient_id})
         next_seq[group] += 1
-        send.publish(channel_for(group), b"\n".join([header, *(orjson.dumps(event) for event in events)]))
-    send.execute()
+        out.append((channel_for(group), b"\n".join([header, *(orjson.dumps(event) for event in events)])))
+    _bus().publish(out)
 
 
 def push_alert(alert, event: str) -> None:
     """Send one `alert` event to the team group of the alert's patient."""
-    _publish(team_group(alert.patient.care_team_id), [alert_event(alert, event)], alert.patient_id)
-
-
+    _publish_many([(team_group(alert.patient.care_team_id), [alert_event(alert, event)], alert.patient_id)])
 @receiver(readings_stored, dispatch_uid="clinic.live.push_readings")
 def _on_readings_stored(sender, readings: list[StoredReading], **kwargs) -> None:
     # Runs after commit; a failure here (Redis down) is logged by announce_readings and the

@@ -7,10 +7,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.websocket_auth import ConcurrentAuthMiddlewareStack  # noqa: E402
 from config.websocket_routes import websocket_urlpatterns  # noqa: E402
 from devices.device_asgi import DeviceReadings  # noqa: E402
 
@@ -18,6 +18,6 @@ application = ProtocolTypeRouter(
     {
         # the device ingest path skips Django's request stack and commits concurrent posts together
         "http": DeviceReadings(fallback=django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(ConcurrentAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

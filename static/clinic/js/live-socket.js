@@ -3,6 +3,7 @@
 // "connecting", "live", "reconnecting" or "offline".
 
 const OFFLINE_AFTER_MS = 30_000;   // failing this long (or the browser says it is offline): "offline"
+const BASE_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 10_000;
 
 export class LiveSocket {
@@ -62,7 +63,9 @@ export class LiveSocket {
     this.failingSince ??= Date.now();
     const offline = !navigator.onLine || Date.now() - this.failingSince > OFFLINE_AFTER_MS;
     this.setState(offline ? "offline" : "reconnecting");
-    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempt) * (0.75 + Math.random() / 2);
+    // "Full jitter": anywhere from 0 up to the exponential bound. After a deploy every dashboard loses its socket at
+    // the same moment; spreading the retries over the whole window turns a thundering herd into a steady trickle.
+    const delay = Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** this.attempt);
     this.attempt += 1;
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
