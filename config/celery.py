@@ -19,4 +19,7 @@ app.conf.beat_schedule = {
     "alerts-check-medication-adherence": {"task": "alerts.check_medication_adherence", "schedule": 300.0},
     # a continuous monitor silent for 15 min is a missing patient (thresholds.md): checked every minute
     "alerts-check-device-health": {"task": "alerts.check_device_health", "schedule": 60.0},
+    # the readings table's monthly partitions: made months ahead, old ones dropped past the retention setting
+    "devices-ensure-reading-partitions": {"task": "devices.ensure_reading_partitions", "schedule": 6 * 3600.0},
+    "devices-drop-expired-readings": {"task": "devices.drop_expired_readings", "schedule": 24 * 3600.0},
 }
