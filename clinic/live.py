@@ -176,6 +176,8 @@ def _publish_many(messages: list[tuple[str, list[dict[str, Any]], int]]) -> None
 def push_alert(alert, event: str) -> None:
     """Send one `alert` event to the team group of the alert's patient."""
     _publish_many([(team_group(alert.patient.care_team_id), [alert_event(alert, event)], alert.patient_id)])
+
+
 @receiver(readings_stored, dispatch_uid="clinic.live.push_readings")
 def _on_readings_stored(sender, readings: list[StoredReading], **kwargs) -> None:
     # Runs after commit; a failure here (Redis down) is logged by announce_readings and the
@@ -185,8 +187,9 @@ def _on_readings_stored(sender, readings: list[StoredReading], **kwargs) -> None
 
 def push_status(patient: Patient) -> None:
     """Send one `patient` event with the patient's monitoring status to their team group."""
-    _publish(team_group(patient.care_team_id),
-             [{"type": "patient", "event": "status", "patient": patient.id, "status": patient.status}], patient.id)
+    _publish_many([(team_group(patient.care_team_id),
+                    [{"type": "patient", "event": "status", "patient": patient.id, "status": patient.status}],
+                    patient.id)])
 
 
 @receiver(status_changed, dispatch_uid="clinic.live.push_status")

@@ -203,6 +203,12 @@ INGEST_FUTURE_TOLERANCE_SECONDS = 300
 DEVICE_RATE_LIMIT_PER_MINUTE = envint("DEVICE_RATE_LIMIT_PER_MINUTE", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BODY_BYTES
 
+# The readings table is partitioned by month (devices.partitions): beat keeps this many months made ahead, and,
+# when RPM_READINGS_RETENTION_MONTHS is set, drops whole months older than that (unset: keep everything).
+RPM_READINGS_PARTITIONS_AHEAD = envint("RPM_READINGS_PARTITIONS_AHEAD", 3)
+RPM_READINGS_RETENTION_MONTHS = (int(os.environ["RPM_READINGS_RETENTION_MONTHS"])
+                                 if os.environ.get("RPM_READINGS_RETENTION_MONTHS", "").strip() else None)
+
 # Interoperability (devices/fhir, devices/hl7, devices/mqtt): the MRN's identifier system in FHIR resources; the
 # HL7 v2 listener's port and the devices known by sending facility; the MQTT broker and topic prefix.
 FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:rpm:mrn")

@@ -177,23 +177,35 @@ def validate_reading(raw: Any, *, index: int, kind: str | None, now: dt.datetime
 # One statement, so one round trip and atomic on its own: the readings of every delivery, and the devices'
 # last-seen times, throttled so a device streaming at 1 Hz does not rewrite its row every second (rows another
 # transaction holds are skipped rather than waited for: the next reading touches them). Inside a caller's
-# transaction it simply joins it. Arrays through UNNEST keep it one statement whatever the batch size; rows go in
-# sorted by (device, message id), so two concurrent flushes take the unique index's locks in one order.
-_INSERT = """
-INSERT INTO devices_reading
-    (patient_id, device_id, metric, value, unit, measured_at, received_at, source, device_message_id, quality)
-SELECT p, d, m, v, u, t, %s, s, i, q
-FROM UNNEST(%s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[],
-            %s::text[], %s::text[]) AS x(p, d, m, v, u, t, s, i, q)
-ON CONFLICT (device_id, device_message_id) WHERE device_message_id IS NOT NULL DO NOTHING
-RETURNING id, device_id, device_message_id
-"""
+# transaction it simply joins it. Arrays through UNNEST keep it one statement whatever the batch size.
+# Idempotency: the readings table is partitioned by month (a unique index there would have to include
+# measured_at), so each (device, message id) first claims its row in devices_readingmessage, and only the
+# readings whose claim went in are stored. Rows go in sorted by (device, message id), so two concurrent flushes
+# take that key's locks in one order; a second flush with the same key waits for the first and then skips it.
 _TOUCH_DEVICES = """
-WITH touched AS (
+touched AS (
     UPDATE devices_device SET last_seen_at = %s
     WHERE id IN (SELECT id FROM devices_device WHERE id = ANY(%s) AND (last_seen_at IS NULL OR last_seen_at < %s)
                  ORDER BY id FOR UPDATE SKIP LOCKED)
+),
+"""
+_INSERT = """
+x AS MATERIALIZED (
+    SELECT *, nextval('devices_reading_id_seq') AS id
+    FROM UNNEST(%s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::text[], %s::timestamptz[], %s::text[],
+                %s::text[], %s::text[]) WITH ORDINALITY AS x(p, d, m, v, u, t, s, i, q, n)
+),
+claimed AS (
+    INSERT INTO devices_readingmessage (device_id, message_id, reading_id, measured_at)
+    SELECT d, i, id, t FROM x WHERE d IS NOT NULL AND i IS NOT NULL ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING reading_id
 )
+INSERT INTO devices_reading
+    (id, patient_id, device_id, metric, value, unit, measured_at, received_at, source, device_message_id, quality)
+SELECT id, p, d, m, v, u, t, %s, s, i, q FROM x
+WHERE d IS NULL OR i IS NULL OR id IN (SELECT reading_id FROM claimed)
+RETURNING id, device_id, device_message_id
 """
 LAST_SEEN_EVERY = dt.timedelta(seconds=30)
 
@@ -256,16 +268,15 @@ def ingest_deliveries(deliveries: list[Delivery], *, now: dt.datetime | None = N
 
     rows.sort(key=lambda r: (r[1].device_id is None, r[1].device_id or 0, r[3].message_id or "", r[0]))
     params: list[Any] = [
-        now,
         [d.patient_id for _, d, _, _ in rows], [d.device_id for _, d, _, _ in rows],
         [v.metric for *_, v in rows], [v.value for *_, v in rows], [v.unit for *_, v in rows],
         [v.measured_at for *_, v in rows], [d.source for _, d, _, _ in rows], [v.message_id for *_, v in rows],
-        [v.quality for *_, v in rows],
+        [v.quality for *_, v in rows], now,
     ]
-    sql = _INSERT
+    sql = "WITH" + _INSERT
     device_ids = sorted({d.device_id for d in deliveries if d.device_id is not None})
     if device_ids:
-        sql = _TOUCH_DEVICES + _INSERT
+        sql = "WITH" + _TOUCH_DEVICES + _INSERT
         params = [now, device_ids, now - LAST_SEEN_EVERY, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -273,9 +284,9 @@ def ingest_deliveries(deliveries: list[Delivery], *, now: dt.datetime | None = N
 
     by_key = {(device_id, message_id): reading_id for reading_id, device_id, message_id in returned
               if device_id is not None and message_id is not None}
-    # rows that cannot conflict all come back, in the order they went in
-    unkeyed = iter([reading_id for reading_id, device_id, message_id in returned
-                    if device_id is None or message_id is None])
+    # rows that cannot conflict all come back; their ids were drawn in the order they went in
+    unkeyed = iter(sorted(reading_id for reading_id, device_id, message_id in returned
+                          if device_id is None or message_id is None))
     by_delivery = {id(d): o for d, o in zip(deliveries, outcomes, strict=True)}
     ids: dict[int, int | None] = {}
     for ordinal, delivery, _, checked in rows:

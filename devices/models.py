@@ -74,6 +74,9 @@ class DeviceCredential(models.Model):
 
 
 class Reading(models.Model):
+    """One measurement. The table is partitioned by month of `measured_at` (devices.partitions; migration 0004):
+    its primary key in the database is (id, measured_at), ids still come from one sequence and are unique."""
+
     class Source(models.TextChoices):
         DEVICE_API = "api"
         FHIR = "fhir"
@@ -97,8 +100,8 @@ class Reading(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["device", "device_message_id"], name="one_reading_per_device_message",
-                                    condition=Q(device_message_id__isnull=False)),
+            # one reading per device message id: ReadingMessage (a unique index here would have to include
+            # measured_at, the partition key, and so would let a retry with another time through)
             models.CheckConstraint(condition=Q(value__lt=float("inf")) & Q(value__gt=float("-inf")),
                                    name="reading_value_finite"),
         ]
@@ -112,6 +115,20 @@ class Reading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric}={self.value}{self.unit} at {self.measured_at:%Y-%m-%d %H:%M}"
+
+
+class ReadingMessage(models.Model):
+    """The device message id a reading was stored under: the key that makes a device's retries idempotent.
+    Written in the same statement as the reading (devices.ingest); dropped with the reading's partition."""
+
+    pk = models.CompositePrimaryKey("device_id", "message_id")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=100)
+    reading_id = models.BigIntegerField()
+    measured_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.device_id}/{self.message_id} -> reading {self.reading_id}"
 
 
 class IngestRejection(models.Model):

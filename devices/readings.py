@@ -426,8 +426,8 @@ def rows_of_metrics(*, patient_ids: Sequence[int], metrics: Sequence[str], start
 def ids_of_messages(*, device_id: int, message_ids: Sequence[str]) -> dict[str, int]:
     """{device message id: reading id} of the readings this device already sent under these ids."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT device_message_id, id FROM devices_reading WHERE device_id = %s "
-                       "AND device_message_id = ANY(%s)", [device_id, list(message_ids)])
+        cursor.execute("SELECT message_id, reading_id FROM devices_readingmessage WHERE device_id = %s "
+                       "AND message_id = ANY(%s)", [device_id, list(message_ids)])
         return dict(cursor.fetchall())
 
 
