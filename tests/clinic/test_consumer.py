@@ -61,7 +61,7 @@ async def events(comm, *, count: int = 1, timeout: float = 3) -> list[dict]:
 
 async def connected(user) -> WebsocketCommunicator:
     comm = socket_for(user)
-    ok, _ = await comm.connect()
+    ok, _ = await comm.connect(timeout=10)
     assert ok
     hello = json.loads(await comm.receive_from())
     assert hello["type"] == "hello"
@@ -90,7 +90,7 @@ def ward_b():
 def test_unauthenticated_socket_is_closed():
     async def scenario():
         comm = socket_for(None)
-        ok, _ = await comm.connect()
+        ok, _ = await comm.connect(timeout=10)
         assert not ok
 
     run(scenario)
@@ -101,7 +101,7 @@ def test_cross_origin_socket_is_closed(ward_a):
 
     async def scenario():
         comm = socket_for(nurse, origin=(b"origin", b"http://evil.example"))
-        ok, _ = await comm.connect()
+        ok, _ = await comm.connect(timeout=10)
         assert not ok
 
     run(scenario)
@@ -112,7 +112,7 @@ def test_socket_without_origin_is_closed(ward_a):
 
     async def scenario():
         comm = socket_for(nurse, origin=None)
-        ok, _ = await comm.connect()
+        ok, _ = await comm.connect(timeout=10)
         assert not ok
 
     run(scenario)
@@ -123,7 +123,7 @@ def test_hello_lists_only_the_nurses_patients(ward_a, ward_b):
 
     async def scenario():
         comm = socket_for(nurse1)
-        await comm.connect()
+        await comm.connect(timeout=10)
         hello = json.loads(await comm.receive_from())
         await comm.disconnect()
         assert hello["patients"] == [patient_a.id]
@@ -340,7 +340,7 @@ def test_logged_out_session_closes_the_socket(ward_a, settings):
 
     async def scenario():
         comm = WebsocketCommunicator(application, "/ws/dashboard/", headers=[ORIGIN, cookie])
-        await comm.connect()
+        await comm.connect(timeout=10)
         await comm.receive_from()
         await database_sync_to_async(client.logout)()
         output = await comm.receive_output(timeout=3)

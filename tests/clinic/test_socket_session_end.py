@@ -43,7 +43,7 @@ async def closed_within(comm: WebsocketCommunicator, seconds: float) -> int:
 
 async def open_socket(cookie) -> WebsocketCommunicator:
     comm = WebsocketCommunicator(application, "/ws/dashboard/", headers=[ORIGIN, cookie])
-    ok, _ = await comm.connect()
+    ok, _ = await comm.connect(timeout=10)
     assert ok
     await comm.receive_from()  # hello
     return comm
