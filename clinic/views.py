@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -15,11 +16,14 @@ from django.views.decorators.http import require_POST
 from alerts import readiness
 from alerts.selectors import facts_for, news2_status, rules_in_force
 from clinic import adherence, dashboard, summary, thresholds
+from clinic import break_glass as break_glass_service
 from devices.readings import latest_values
 from patients import notes, services
 from patients.models import Condition, MonitoringPlan, Patient
+from patients.notices import unread_notices
 from patients.selectors import patients_visible_to
 from rpm import audit
+from rpm.errors import DomainError
 from rpm.metrics import METRICS
 from rpm.models import AuditEvent
 from rpm.roles import is_clinician, is_physician, roles_of
@@ -46,6 +50,7 @@ def live_dashboard(request: HttpRequest) -> HttpResponse:
         "alerts": alerts,
         "cursor": now.isoformat(), "conditions": Condition.choices,
         "alerts_delayed": readiness.alerts_delayed(now=now),
+        "notices": list(unread_notices(user=request.user)[:20]),
         "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
                     for code, m in METRICS.items()},
     })
@@ -189,3 +194,21 @@ def set_news2_settings(request: HttpRequest, patient_id: int) -> HttpResponse:
         return _render_with_errors(request, patient, status=403 if "news2" in errors else 400,
                                    news2_errors=errors, news2_form=form)
     return redirect(f"/patients/{patient.id}/#news2-settings")
+
+
+@login_required
+def break_glass(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The break-glass form: it names no patient (the clinician may not see one yet), only the number asked for."""
+    if not is_clinician(request.user):
+        raise PermissionDenied("only nurses and physicians may open break-glass access")
+    errors: dict[str | None, str] = {}
+    if request.method == "POST":
+        try:
+            break_glass_service.open_break_glass(user=request.user, patient_id=patient_id,
+                                                 reason=request.POST.get("reason", ""))
+            return redirect(f"/patients/{patient_id}/")
+        except DomainError as error:
+            errors = error.errors
+    return render(request, "clinic/break_glass.html", {
+        "patient_id": patient_id, "errors": errors, "reason": request.POST.get("reason", ""),
+        "minutes": settings.BREAK_GLASS_MINUTES}, status=400 if errors else 200)

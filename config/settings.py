@@ -214,3 +214,5 @@ MIDDLEWARE += ["rpm.middleware.AuditOriginMiddleware"]
 # (every 30 s) may be before alerting counts as stalled and the dashboard says "alerts are delayed".
 READY_WORKER_TIMEOUT_SECONDS = float(os.environ.get("READY_WORKER_TIMEOUT_SECONDS", 1.0))
 READY_BEAT_MAX_AGE_SECONDS = envint("READY_BEAT_MAX_AGE_SECONDS", 120)
+# Break-glass access to a patient outside one's care teams lasts this long (clinic.break_glass).
+BREAK_GLASS_MINUTES = envint("BREAK_GLASS_MINUTES", 60)
