@@ -113,10 +113,12 @@ def notify(alert: Alert, event: str) -> None:
             log.warning("alert %s: %s failed for %s: %r", alert.pk, type(notifier).__name__, event, exc)
 
 
-def tell_team(*, care_team_id: int, kind: str, message: str, roles: tuple[str, ...] | None = None) -> None:
-    """A notice to a care team's active members (of `roles`, else all) by every notifier that tells (`tell`).
-    Call after commit; the message names no patient beyond what its readers may already see."""
-    recipients = team_members(care_team_id=care_team_id, roles=roles)
+def tell_team(*, care_team_id: int, kind: str, message: str, roles: tuple[str, ...] | None = None,
+              leave_out: int | None = None) -> None:
+    """A notice to a care team's active members (of `roles`, else all; never the user `leave_out`, whom it is
+    about) by every notifier that tells (`tell`). Call after commit; the message names no patient beyond what its
+    readers may already see."""
+    recipients = [u for u in team_members(care_team_id=care_team_id, roles=roles) if u.pk != leave_out]
     for notifier in notifiers():
         tell = getattr(notifier, "tell", None)
         if tell is None or not recipients:
