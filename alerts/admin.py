@@ -8,7 +8,7 @@ from rpm.admin_access import ClinicalAdmin, ClinicalInline
 class AlertRuleAdmin(ClinicalAdmin):
     list_display = ["name", "kind", "metric", "severity", "scope", "condition", "patient", "enabled"]
     list_filter = ["kind", "severity", "scope", "enabled", "metric"]
-    search_fields = ["name", "patient__mrn"]
+    search_fields = ["name"]
     raw_id_fields = ["patient", "overrides"]
 
 
@@ -20,7 +20,6 @@ class NoteInline(ClinicalInline):
 class AlertAdmin(ClinicalAdmin):
     list_display = ["id", "patient", "rule", "severity", "state", "opened_at", "escalation_level"]
     list_filter = ["state", "severity", "rule__kind"]
-    search_fields = ["patient__mrn", "explanation"]
     raw_id_fields = ["patient", "rule", "acknowledged_by", "resolved_by"]
     inlines = [NoteInline]
 

@@ -27,6 +27,7 @@ from django.utils.module_loading import import_string
 
 from alerts.models import Alert, NotificationChannel, OnCallShift, Severity
 from patients.models import CareTeamMembership
+from patients.notices import team_members
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ DEFAULT_NOTIFIERS = ["alerts.notifiers.EmailNotifier", "alerts.notifiers.Apprise
 
 class Notifier(Protocol):
     def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None: ...
+
+    # optional: `tell(*, kind, message, recipients)` for a notice to staff that is not about an alert (tell_team)
 
 
 # A severity rise, and an acknowledged alert that got worse, are told like a new alert.
@@ -68,6 +71,14 @@ class EmailNotifier:
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=addresses,
         )
+
+
+    def tell(self, *, kind: str, message: str, recipients: list[User]) -> None:
+        addresses = sorted({u.email for u in recipients if u.email})
+        if addresses:
+            send_mail(subject=f"[RPM] {kind.replace('_', ' ')}", message=message,
+                      from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=addresses)
+
 
 
 class AppriseNotifier:
@@ -157,3 +168,19 @@ def notify(alert: Alert, event: str) -> None:
             notifier.send(alert=alert, event=event, recipients=recipients)
         except Exception as exc:
             log.warning("alert %s: %s failed for %s: %r", alert.pk, type(notifier).__name__, event, exc)
+
+
+def tell_team(*, care_team_id: int, kind: str, message: str, roles: tuple[str, ...] | None = None,
+              leave_out: int | None = None) -> None:
+    """A notice to a care team's active members (of `roles`, else all; never the user `leave_out`, whom it is
+    about) by every notifier that tells (`tell`). Call after commit; the message names no patient beyond what its
+    readers may already see."""
+    recipients = [u for u in team_members(care_team_id=care_team_id, roles=roles) if u.pk != leave_out]
+    for notifier in notifiers():
+        tell = getattr(notifier, "tell", None)
+        if tell is None or not recipients:
+            continue
+        try:
+            tell(kind=kind, message=message, recipients=recipients)
+        except Exception as exc:
+            log.warning("notice %s to care team %s: %s failed: %r", kind, care_team_id, type(notifier).__name__, exc)

@@ -7,6 +7,7 @@ import datetime as dt
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
@@ -14,12 +15,14 @@ from rest_framework.response import Response
 
 from alerts.models import Alert
 from alerts.selectors import news2_status
+from clinic import break_glass as break_glass_service
 from clinic import display, exports, history, summary, thresholds
 from devices.readings import latest_values
 from patients import services
 from patients.models import MonitoringPlan, Patient
 from patients.selectors import patients_visible_to
 from rpm import audit
+from rpm.api_errors import ErrorSerializer
 from rpm.errors import InvalidInput, NotAllowed, NotFound
 from rpm.metrics import METRICS
 from rpm.models import AuditEvent
@@ -190,3 +193,26 @@ def rule_backtest(request: Request, patient_id: int, rule_id: int) -> Response:
                  target=rule, detail={"params": params, "current": current.alerts, "proposed": proposed.alerts})
     return Response({"rule": rule.id, "days": body.validated_data["days"], "current": _result(current),
                      "proposed": _result(proposed)})
+
+
+class BreakGlassInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="why you need this patient's record")
+
+
+class BreakGlassOutput(serializers.Serializer):
+    patient = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+
+
+@extend_schema(request=BreakGlassInput, responses={201: BreakGlassOutput, 400: ErrorSerializer, 403: ErrorSerializer,
+                                                   404: ErrorSerializer, 409: ErrorSerializer})
+@api_view(["POST"])
+@permission_classes([IsClinician])
+def break_glass(request: Request, patient_id: int) -> Response:
+    """Open emergency access to a patient outside your care teams, for an hour, with a reason (audited; the
+    patient's care team is told)."""
+    body = BreakGlassInput(data=request.data)
+    body.is_valid(raise_exception=True)
+    access = break_glass_service.open_break_glass(user=request.user, patient_id=patient_id,
+                                                  reason=body.validated_data["reason"])
+    return Response({"patient": access.patient_id, "expires_at": access.expires_at}, status=201)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/export/csv/", api.export_csv, name="api-patient-export-csv"),
     path("patients/<int:patient_id>/export/fhir/", api.export_fhir, name="api-patient-export-fhir"),
     path("patients/<int:patient_id>/news2-settings/", api.news2_settings, name="api-patient-news2-settings"),
+    path("patients/<int:patient_id>/break-glass/", api.break_glass, name="api-patient-break-glass"),
     path("patients/<int:patient_id>/rules/<int:rule_id>/backtest/", api.rule_backtest, name="api-rule-backtest"),
 ]
 urlpatterns += [

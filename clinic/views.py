@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,9 +17,11 @@ from django.views.decorators.http import require_POST
 from alerts import readiness
 from alerts.selectors import facts_for, news2_status, rules_in_force
 from clinic import adherence, dashboard, display, summary, thresholds
+from clinic import break_glass as break_glass_service
 from devices.readings import latest_values
 from patients import care_time, notes, services
 from patients.models import CareTimeEntry, Condition, MonitoringPlan, Patient
+from patients.notices import unread_notices
 from patients.selectors import patients_visible_to
 from rpm import audit
 from rpm.errors import DomainError, NotFound, WrongState
@@ -52,6 +55,7 @@ def live_dashboard(request: HttpRequest) -> HttpResponse:
         "workflow": dashboard.workflow_context(user=request.user),
         "cursor": now.isoformat(), "conditions": Condition.choices,
         "alerts_delayed": readiness.alerts_delayed(now=now),
+        "notices": list(unread_notices(user=request.user)[:20]),
         "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
                     for code, m in METRICS.items()},
         "units": units_for(request.user).as_json(),
@@ -267,3 +271,21 @@ def care_time_entry(request: HttpRequest, patient_id: int, entry_id: int | None 
     except DomainError as error:
         return _render_with_errors(request, patient, care_time_errors=error.errors, care_time_form=request.POST)
     return redirect(f"/patients/{patient.id}/#care-time")
+
+
+@login_required
+def break_glass(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The break-glass form: it names no patient (the clinician may not see one yet), only the number asked for."""
+    if not is_clinician(request.user):
+        raise PermissionDenied("only nurses and physicians may open break-glass access")
+    errors: dict[str | None, str] = {}
+    if request.method == "POST":
+        try:
+            break_glass_service.open_break_glass(user=request.user, patient_id=patient_id,
+                                                 reason=request.POST.get("reason", ""))
+            return redirect(f"/patients/{patient_id}/")
+        except DomainError as error:
+            errors = error.errors
+    return render(request, "clinic/break_glass.html", {
+        "patient_id": patient_id, "errors": errors, "reason": request.POST.get("reason", ""),
+        "minutes": settings.BREAK_GLASS_MINUTES}, status=400 if errors else 200)

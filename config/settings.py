@@ -235,6 +235,13 @@ MIDDLEWARE += ["rpm.middleware.AuditOriginMiddleware"]
 # (every 30 s) may be before alerting counts as stalled and the dashboard says "alerts are delayed".
 READY_WORKER_TIMEOUT_SECONDS = float(os.environ.get("READY_WORKER_TIMEOUT_SECONDS", 1.0))
 READY_BEAT_MAX_AGE_SECONDS = envint("READY_BEAT_MAX_AGE_SECONDS", 120)
+# Break-glass access to a patient outside one's care teams lasts this long (clinic.break_glass).
+BREAK_GLASS_MINUTES = envint("BREAK_GLASS_MINUTES", 60)
+# Access logs (uvicorn's when it is on, runserver's) keep paths without their query strings (rpm.log_filters).
+LOGGING["filters"] = {"redact_query": {"()": "rpm.log_filters.RedactQueryStrings"}}
+for _access_log in ("uvicorn.access", "django.server"):
+    LOGGING["loggers"][_access_log] = {"handlers": ["console"], "filters": ["redact_query"], "level": "INFO",
+                                       "propagate": False}
 
 # --- Sign-in, sessions, API tokens and response headers (issue 11, items 3-5) ------------------------------------
 PRODUCTION = RPM_ENV != "development"

@@ -33,7 +33,7 @@ class DeviceAdmin(OperationsAdmin):
 class DeviceAssignmentAdmin(OperationsAdmin):
     list_display = ["device", "patient", "started_at", "ended_at"]
     list_filter = ["ended_at"]
-    search_fields = ["device__serial", "patient__mrn"]
+    search_fields = ["device__serial"]  # never a patient's MRN or name: a search goes in the URL (and the logs)
     raw_id_fields = ["device", "patient"]
 
 
@@ -41,7 +41,7 @@ class DeviceAssignmentAdmin(OperationsAdmin):
 class ReadingAdmin(ClinicalAdmin):
     list_display = ["patient", "metric", "value", "unit", "measured_at", "received_at", "source", "device"]
     list_filter = ["metric", "source"]
-    search_fields = ["patient__mrn", "device__serial", "device_message_id"]
+    search_fields = ["device__serial", "device_message_id"]
     raw_id_fields = ["patient", "device"]
     date_hierarchy = "measured_at"
     show_full_result_count = False  # counting millions of rows on every page load is slow

@@ -35,7 +35,6 @@ class PatientAdmin(ClinicalAdmin):
 
     list_display = ["mrn", "family_name", "given_name", "birth_date", "status", "care_team", "conditions"]
     list_filter = ["status", "care_team", "sex"]
-    search_fields = ["mrn", "family_name", "given_name"]
     readonly_fields = ["pregnant"]  # set with the NEWS2 settings on the patient page
 
     def has_module_permission(self, request) -> bool:
@@ -61,7 +60,6 @@ class MedicationInline(ClinicalInline):
 class MonitoringPlanAdmin(ClinicalAdmin):
     list_display = ["patient", "spo2_scale", "on_supplemental_oxygen", "consciousness", "updated_at"]
     list_filter = ["spo2_scale", "on_supplemental_oxygen"]
-    search_fields = ["patient__mrn", "patient__family_name"]
     inlines = [ExpectedInline, MedicationInline]
     # NEWS2 settings are a physician's decision, made on the patient page with a reason and audited
     readonly_fields = ["spo2_scale", "on_supplemental_oxygen", "consciousness", "spo2_target_low", "spo2_target_high",

@@ -226,3 +226,38 @@ class DeviceSupplyClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practitioner} billed {self.patient_id} for the period from {self.period_start}"
+
+
+class BreakGlassAccess(models.Model):
+    """A clinician's emergency access to a patient outside their care teams: a reason, a time limit, audited, and
+    the patient's team is told. patients_visible_to() honours it while it lasts, on every path."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="break_glass")
+    reason = models.TextField()
+    opened_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-expires_at"], name="break_glass_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on patient {self.patient_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class Notice(models.Model):
+    """An in-app notice to one staff member (break-glass access to their patient, an admin taking a clinical
+    role): shown on their dashboard until read. Written by clinic.notifiers.InAppNotifier."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["recipient", "-created_at"], name="notice_by_recipient")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient}"

@@ -7,7 +7,7 @@ from rpm.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["at", "actor", "action", "verb", "patient", "object_type", "object_id", "ip"]
     list_filter = ["action", "verb"]
-    search_fields = ["actor__username", "patient__mrn", "object_id"]
+    search_fields = ["actor__username", "object_id"]  # by patient: the audit page's MRN form (a POST)
     raw_id_fields = ["actor", "patient"]
     date_hierarchy = "at"
 

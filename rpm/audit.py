@@ -21,6 +21,8 @@ from rpm.models import AuditEvent
 
 # (ip, user agent) of the request being served; (None, "") outside one (tasks, commands)
 _origin: contextvars.ContextVar[tuple[str | None, str]] = contextvars.ContextVar("audit_origin", default=(None, ""))
+# who is making the request: for audit rows written by model signals, which are not told (a lazy user object)
+_requester: contextvars.ContextVar[Any] = contextvars.ContextVar("audit_requester", default=None)
 USER_AGENT_MAX = 255
 
 
@@ -28,8 +30,22 @@ def set_origin(*, ip: str | None, user_agent: str) -> contextvars.Token:
     return _origin.set((ip or None, (user_agent or "")[:USER_AGENT_MAX]))
 
 
+def set_requester(user) -> contextvars.Token:
+    return _requester.set(user)
+
+
+def requester():
+    """The signed-in user of the request being served, or None (a task, a command, anonymous)."""
+    user = _requester.get()
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def reset_origin(token: contextvars.Token) -> None:
     _origin.reset(token)
+
+
+def reset_requester(token: contextvars.Token) -> None:
+    _requester.reset(token)
 
 
 def record(*, actor, action: str, verb: str, patient=None, patient_id: int | None = None,

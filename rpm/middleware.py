@@ -13,7 +13,9 @@ class AuditOriginMiddleware:
         # REMOTE_ADDR is the client as the server saw it (behind a proxy, run uvicorn with --proxy-headers)
         token = audit.set_origin(ip=request.META.get("REMOTE_ADDR"),
                                  user_agent=request.META.get("HTTP_USER_AGENT", ""))
+        requester = audit.set_requester(getattr(request, "user", None))
         try:
             return self.get_response(request)
         finally:
+            audit.reset_requester(requester)
             audit.reset_origin(token)

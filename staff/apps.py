@@ -6,3 +6,6 @@ class StaffConfig(AppConfig):
 
     name = "staff"
     verbose_name = "Staff administration"
+
+    def ready(self) -> None:
+        from staff import role_watch  # noqa: F401  (connects the receivers that watch admins' roles)

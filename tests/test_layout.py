@@ -15,7 +15,7 @@ PRODUCTION_APPS = ("rpm", "patients", "devices", "alerts", "clinic", "staff")
 # Function-level imports with a reason other than a cycle: an AppConfig.ready() connects receivers once the app
 # registry is ready; the launcher imports the demo only after django.setup().
 ALLOWED_LATE_IMPORTS = {("clinic/apps.py", "ready"), ("alerts/apps.py", "ready"), ("rpm/apps.py", "ready"),
-                         ("devices/apps.py", "ready"),
+                         ("devices/apps.py", "ready"), ("staff/apps.py", "ready"),
                          ("config/launch.py", "_prepare")}
 
 

@@ -46,8 +46,37 @@ def test_filter_by_patient_mrn(admin_client, admin, team):
     patient_a, patient_b = make_patient(team, mrn="MRN-A"), make_patient(team, mrn="MRN-B")
     enrol_device(device=register_device(serial="SN-A", kind="cgm"), patient=patient_a, by=admin)
     enrol_device(device=register_device(serial="SN-B", kind="cgm"), patient=patient_b, by=admin)
-    html = admin_client.get("/audit/?patient=MRN-B").content.decode()
-    assert "MRN-B" in html and "MRN-A" not in html
+    response = admin_client.post("/audit/", {"patient": "MRN-B"})
+    assert response.status_code == 302 and "MRN" not in response["Location"]
+    assert response["Location"] == f"/audit/?patient_id={patient_b.id}"
+    html = admin_client.get(response["Location"]).content.decode()
+    rows = re.findall(r'<tr data-audit="\d+">(.*?)</tr>', html, re.S)
+    assert rows and all("MRN-B" in row for row in rows)
+
+
+def test_an_mrn_in_the_url_is_refused_saying_why(admin_client, admin, patient):
+    response = admin_client.get(f"/audit/?patient={patient.mrn}")
+    assert response.status_code == 400
+    assert "an MRN in a URL ends up in logs" in response.content.decode()
+
+
+def test_who_saw_this_patients_data_this_month(admin_client, admin, team, nurse):
+    patient = make_patient(team, mrn="MRN-M")
+    last_month = dt.datetime.now(dt.UTC).replace(day=1) - dt.timedelta(days=2)
+    audit.record(actor=admin, action=AuditEvent.Action.VIEW, verb="test.last_month", patient=patient, at=last_month)
+    signed_in(nurse).get(f"/patients/{patient.id}/")
+    response = admin_client.post("/audit/", {"patient": "mrn-m", "period": "this_month"})
+    html = admin_client.get(response["Location"]).content.decode()
+    assert shown_verbs_in(html) == ["patient.page"] and "<td>nurse-a</td>" in html
+
+
+def shown_verbs_in(html: str) -> list[str]:
+    return re.findall(r"<td>([a-z_]+\.[a-z_]+)</td>", html)
+
+
+def test_an_unknown_mrn_is_a_400_on_the_field(admin_client):
+    response = admin_client.post("/audit/", {"patient": "NOPE-1"})
+    assert response.status_code == 400 and "no patient has this MRN" in response.content.decode()
 
 
 def test_filter_by_date_range_includes_both_end_days(admin_client, admin):
