@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run browser test lint bench bench-interop mutate stop clean
+.PHONY: run browser test lint fuzz bench bench-interop mutate stop clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,8 +29,17 @@ test: browser $(STAMP)
 	RPM_ENV=development $(PY) -m config.embedded exec -- $(PY) -m pytest $(PYTEST_ARGS) || \
 		{ code=$$?; echo $$code > var/test-exit-code; exit $$code; }
 
+# ruff, then the dependency audit (pip-audit), which fails rather than pass when it could not check every package
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(PY) .ci/audit-deps
+
+# Schema-driven fuzzing (schemathesis) of the staff and device APIs against a real server: no 5xx, no answer
+# outside the schema. Bounded: FUZZ_EXAMPLES cases an operation (the suite runs a smaller pass).
+FUZZ_EXAMPLES ?= 50
+fuzz: browser $(STAMP)
+	RPM_ENV=development FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m config.embedded exec -- $(PY) -m pytest \
+		tests/test_fuzz_api.py -q -p no:randomly
 
 bench: $(STAMP)
 	$(PY) -m config.embedded exec -- $(PY) bench/ingest.py

@@ -54,6 +54,7 @@ class NoteInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+@extend_schema(parameters=[ListQuery], responses=AlertSerializer(many=True))
 @api_view(["GET"])
 @permission_classes([IsClinician])
 def alert_list(request: Request) -> Response:

@@ -7,7 +7,8 @@ import datetime as dt
 import orjson
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
@@ -44,6 +45,22 @@ class OpenAlertSerializer(serializers.ModelSerializer):
                   "reopened_at", "recovered_at", "recovery"]
 
 
+class PatientDetailSerializer(PatientSummarySerializer):
+    age = serializers.IntegerField()
+    latest = serializers.DictField(child=serializers.DictField(), help_text="the latest reading of each metric")
+    news2 = serializers.IntegerField(allow_null=True)
+    news2_reason = serializers.CharField(allow_null=True, allow_blank=True)
+    open_alerts = OpenAlertSerializer(many=True)
+
+    class Meta(PatientSummarySerializer.Meta):
+        fields = [*PatientSummarySerializer.Meta.fields, "age", "latest", "news2", "news2_reason", "open_alerts"]
+
+
+RANGE = [OpenApiParameter("start", OpenApiTypes.STR, description="ISO date or time (the patient's zone if naive)"),
+         OpenApiParameter("end", OpenApiTypes.STR, description="ISO date or time")]
+
+
+@extend_schema(operation_id="patients_list", responses=PatientSummarySerializer(many=True))
 @api_view(["GET"])
 @permission_classes([IsClinician])
 def patient_list(request: Request) -> Response:
@@ -54,6 +71,7 @@ def patient_list(request: Request) -> Response:
     return Response(data)
 
 
+@extend_schema(operation_id="patients_retrieve", responses=PatientDetailSerializer)
 @api_view(["GET"])
 @permission_classes([IsClinician])
 def patient_detail(request: Request, patient_id: int) -> Response:
@@ -78,6 +96,10 @@ def _range(request: Request, patient: Patient, *, now: dt.datetime) -> tuple[dt.
                                tz=patient.tz, now=now)
 
 
+@extend_schema(
+    parameters=[OpenApiParameter("metric", OpenApiTypes.STR, required=True, description="a metric or group code"),
+                *RANGE, OpenApiParameter("max_points", OpenApiTypes.INT, description="downsample to at most this")],
+    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="the series, its range and alerts")})
 @api_view(["GET"])
 @permission_classes([IsClinician])
 def patient_readings(request: Request, patient_id: int) -> HttpResponse:
@@ -102,6 +124,7 @@ def _export_name(patient: Patient, start: dt.datetime, end: dt.datetime, suffix:
     return f"readings-{patient.mrn}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.{suffix}"
 
 
+@extend_schema(parameters=RANGE, responses={(200, "text/csv"): OpenApiTypes.STR})
 @api_view(["GET"])
 @permission_classes([IsClinician])
 def export_csv(request: Request, patient_id: int) -> HttpResponse:
@@ -116,6 +139,7 @@ def export_csv(request: Request, patient_id: int) -> HttpResponse:
     return response
 
 
+@extend_schema(parameters=RANGE, responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT})
 @api_view(["GET"])
 @permission_classes([IsClinician])
 def export_fhir(request: Request, patient_id: int) -> HttpResponse:
@@ -145,6 +169,7 @@ class News2SettingsSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+@extend_schema(request=News2SettingsSerializer, responses=OpenApiTypes.OBJECT)
 @api_view(["GET", "POST"])
 @permission_classes([IsClinician])
 def news2_settings(request: Request, patient_id: int) -> Response:
@@ -173,6 +198,7 @@ def _result(result) -> dict:
     return {"alerts": result.alerts, "readings": result.readings, "examples": result.examples}
 
 
+@extend_schema(request=BacktestSerializer, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 @permission_classes([IsClinician])
 def rule_backtest(request: Request, patient_id: int, rule_id: int) -> Response:

@@ -279,6 +279,7 @@ OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "RPM dashboard")
 
 # Content-Security-Policy (django-csp): scripts only from our static files or with the response's nonce.
 # Styles allow inline: plotly.js and Swagger UI insert <style> elements (no script can run from a style).
+# Swagger UI comes from drf-spectacular-sidecar (static files), its start-up script from a URL, not inline.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.SELF],
@@ -294,7 +295,14 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 SPECTACULAR_SETTINGS.update({
-    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+    # Swagger UI only: Redoc's bundle loads its logo from a CDN
+    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ReadingStoredStatusEnum": ["created", "duplicate"],
+                            "ReadingOutcomeStatusEnum": ["created", "duplicate", "rejected"],
+                            "PatientStatusEnum": "patients.models.Patient.Status"},
+    "APPEND_COMPONENTS": {"securitySchemes": {"deviceToken": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "a device's credential: `Device <token>`"}}},
 })
 
 # Production: HTTPS only, behind a proxy that terminates TLS and says so in X-Forwarded-Proto.
