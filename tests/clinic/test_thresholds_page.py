@@ -50,7 +50,7 @@ def crisis_alerts(patient):
 
 def test_the_page_lists_each_rule_with_its_default(client, patient, crisis):
     html = client.get(f"/patients/{patient.id}/").content.decode()
-    assert f'data-rule="{crisis.id}"' in html and "&gt; 180 (high)" in html
+    assert f'data-rule="{crisis.id}"' in html and "&gt; 180 mmHg (high)" in html
 
 
 def test_an_override_needs_a_reason(client, patient, crisis):

@@ -233,3 +233,14 @@ def test_viewing_a_device_page_and_acting_on_it_are_audited(admin_client, admin,
     admin_client.post(f"/devices/{device.id}/token/")
     verbs = list(AuditEvent.objects.filter(actor=admin, object_id=str(device.id)).values_list("verb", flat=True))
     assert {"device.detail", "device.assign", "device.rotate_token"} <= set(verbs)
+
+
+def test_the_device_page_shows_unit_symbols_not_ucum_codes(admin_client, patient, now):
+    device, token = make_device(patient=patient)
+    assert device_post(token, now, metric="systolic_bp", value=128, unit="mmHg").status_code == 201
+    assert device_post(token, now, "m-2", metric="body_temperature", value=37.2, unit="Cel").status_code == 201
+
+    html = admin_client.get(f"/devices/{device.id}/").content.decode()
+
+    assert "128 mmHg" in html and "37.20 °C" in html
+    assert "mm[Hg]" not in html and " Cel<" not in html
