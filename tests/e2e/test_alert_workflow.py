@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from alerts import engine
-from alerts.models import Alert
+from alerts.models import Alert, OnCallShift
 from tests.builders import make_patient, make_team, make_user
 from tests.conftest import browser_login
 from tests.readings import store
@@ -113,3 +113,12 @@ def test_no_notification_until_the_nurse_opts_in(browser, live_server_url, ward)
     expect(page.locator(f'#open-alerts [data-alert="{alert.id}"]')).to_be_visible()
     assert page.evaluate("window.__shown") == []
     context.close()
+
+
+def test_the_dashboard_says_who_is_on_call(page, ward):
+    team, _ = ward
+    now = dt.datetime.now(dt.UTC)
+    OnCallShift.objects.create(care_team=team, user=team.memberships.get(user__username="nurse2").user,
+                               starts_at=now - 60 * M, ends_at=now + 60 * M)
+    browser_login(page, "nurse1")
+    expect(page.locator("[data-on-call]")).to_have_text("On call for Ward A: nurse2")
