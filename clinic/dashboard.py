@@ -13,6 +13,7 @@ from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 
 from alerts.kinds import device_health
 from alerts.models import SEVERITY_RANK, Alert, AlertRule
+from alerts.notifiers import on_call
 from alerts.selectors import (
     RuleInForce,
     active_rules,
@@ -25,7 +26,7 @@ from alerts.selectors import (
 from clinic.live import alert_event, reading_event
 from devices import readings
 from devices.models import DeviceAssignment
-from patients.models import CareTeamMembership, Condition, Patient
+from patients.models import CareTeam, CareTeamMembership, Condition, Patient
 from patients.selectors import patients_visible_to
 from rpm import sessions
 from rpm.metrics import METRICS
@@ -190,8 +191,8 @@ def alert_queue(*, user, limit: int = 500) -> list[dict[str, Any]]:
 
 
 def workflow_context(*, user) -> dict[str, Any]:
-    """What the queue's workflow buttons need: the colleagues an alert can go to (per care team), and each
-    visible patient's latest review (who and when)."""
+    """What the queue's workflow buttons need: the colleagues an alert can go to (per care team), each visible
+    patient's latest review (who and when), and who is on call for each of the user's teams."""
     teams: dict[int, list[dict[str, Any]]] = {}
     for m in (CareTeamMembership.objects.filter(care_team__memberships__user=user, user__is_active=True)
               .select_related("user").order_by("user__username")):
@@ -199,7 +200,11 @@ def workflow_context(*, user) -> dict[str, Any]:
             {"id": m.user_id, "username": m.user.username, "name": m.user.get_full_name() or m.user.username})
     reviews = {pid: {"by": r.by.username, "at": r.at.isoformat()}
                for pid, r in latest_reviews(visible_patient_ids(user=user)).items()}
-    return {"me": {"id": user.id, "username": user.username}, "teams": teams, "reviews": reviews}
+    now = dt.datetime.now(dt.UTC)
+    on_call_now = [{"team": team.name, "people": [u.username for u in on_call(care_team_id=team.id, now=now)]}
+                   for team in CareTeam.objects.filter(memberships__user=user).order_by("name")]
+    return {"me": {"id": user.id, "username": user.username}, "teams": teams, "reviews": reviews,
+            "on_call": on_call_now}
 
 
 def missed_events(*, user, since: dt.datetime, now: dt.datetime) -> list[dict[str, Any]] | None:

@@ -7,6 +7,8 @@ small and only the admin pages use them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -19,6 +21,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 from knox.models import AuthToken
 
+from alerts.models import NotificationChannel, OnCallShift
 from patients.models import CareTeam, CareTeamMembership
 from rpm import audit
 from rpm.errors import InvalidInput
@@ -167,3 +170,19 @@ def care_teams_with_members() -> QuerySet[CareTeam]:
     return CareTeam.objects.prefetch_related(
         Prefetch("memberships", queryset=CareTeamMembership.objects.select_related("user").order_by("user__username"))
     ).order_by("name")
+
+
+def channels_by_team() -> dict[int, list[NotificationChannel]]:
+    out: dict[int, list[NotificationChannel]] = {}
+    for channel in NotificationChannel.objects.select_related("user").order_by("label"):
+        out.setdefault(channel.care_team_id, []).append(channel)
+    return out
+
+
+def upcoming_shifts_by_team(*, now: dt.datetime | None = None) -> dict[int, list[OnCallShift]]:
+    """Current and future on-call shifts, soonest first."""
+    out: dict[int, list[OnCallShift]] = {}
+    for shift in (OnCallShift.objects.filter(ends_at__gt=now or timezone.now()).select_related("user")
+                  .order_by("starts_at")):
+        out.setdefault(shift.care_team_id, []).append(shift)
+    return out

@@ -13,5 +13,10 @@ urlpatterns = [
     path("care-teams/<int:team_id>/members/", views.add_member, name="care-team-add-member"),
     path("care-teams/<int:team_id>/members/<int:user_id>/remove/", views.remove_member,
          name="care-team-remove-member"),
+    path("care-teams/<int:team_id>/channels/", views.add_channel, name="care-team-add-channel"),
+    path("care-teams/<int:team_id>/channels/<int:channel_id>/remove/", views.remove_channel,
+         name="care-team-remove-channel"),
+    path("care-teams/<int:team_id>/shifts/", views.add_shift, name="care-team-add-shift"),
+    path("care-teams/<int:team_id>/shifts/<int:shift_id>/remove/", views.remove_shift, name="care-team-remove-shift"),
     path("audit/", audit_views.audit_log, name="audit-log"),
 ]

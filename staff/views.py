@@ -9,8 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from alerts import rota
+from alerts.models import NotificationChannel, OnCallShift
 from patients.models import CareTeam
-from rpm.errors import add_to_form
+from rpm.errors import DomainError, add_to_form
 from rpm.roles import ROLES, admin_required
 from staff import services
 
@@ -102,8 +104,12 @@ def care_team_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created care team {team.name}.")
             return redirect("care-team-list")
+    teams = list(services.care_teams_with_members())
+    channels, shifts = services.channels_by_team(), services.upcoming_shifts_by_team()
+    for team in teams:
+        team.channel_list, team.shift_list = channels.get(team.id, []), shifts.get(team.id, [])
     return render(request, "staff/care_teams.html",
-                  {"form": form, "teams": services.care_teams_with_members(), "member_form": MemberForm()},
+                  {"form": form, "teams": teams, "member_form": MemberForm()},
                   status=400 if form.errors else 200)
 
 
@@ -132,4 +138,72 @@ def remove_member(request: HttpRequest, team_id: int, user_id: int) -> HttpRespo
     user = get_object_or_404(User, pk=user_id)
     services.remove_from_care_team(user=user, care_team=team, by=request.user)
     messages.success(request, f"{user.username} is no longer on {team.name}.")
+    return redirect("care-team-list")
+
+
+class ChannelForm(forms.Form):
+    label = forms.CharField(max_length=100)
+    url = forms.CharField(label="Apprise URL", max_length=1000)
+    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False,
+                                  label="Member (empty: the whole team)")
+
+
+class ShiftForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), label="On call")
+    starts_at = forms.DateTimeField(label="From (UTC)")
+    ends_at = forms.DateTimeField(label="To (UTC)")
+
+
+def _refused(request: HttpRequest, form: forms.Form, error: DomainError | None = None) -> HttpResponse:
+    reasons = [f"{field}: {message}" for field, message in (error.errors.items() if error else
+                                                              ((f, "; ".join(m)) for f, m in form.errors.items()))]
+    messages.error(request, " ".join(reasons))
+    return redirect("care-team-list")
+
+
+@require_POST
+@admin_required
+def add_channel(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = get_object_or_404(CareTeam, pk=team_id)
+    form = ChannelForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, form)
+    try:
+        rota.add_channel(care_team=team, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, form, exc)
+    messages.success(request, f"Added channel {form.cleaned_data['label']} to {team.name}.")
+    return redirect("care-team-list")
+
+
+@require_POST
+@admin_required
+def remove_channel(request: HttpRequest, team_id: int, channel_id: int) -> HttpResponse:
+    channel = get_object_or_404(NotificationChannel, pk=channel_id, care_team_id=team_id)
+    rota.remove_channel(channel=channel, by=request.user)
+    messages.success(request, f"Removed channel {channel.label}.")
+    return redirect("care-team-list")
+
+
+@require_POST
+@admin_required
+def add_shift(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = get_object_or_404(CareTeam, pk=team_id)
+    form = ShiftForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, form)
+    try:
+        rota.add_shift(care_team=team, by=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        return _refused(request, form, exc)
+    messages.success(request, f"{form.cleaned_data['user'].username} is on call for {team.name}.")
+    return redirect("care-team-list")
+
+
+@require_POST
+@admin_required
+def remove_shift(request: HttpRequest, team_id: int, shift_id: int) -> HttpResponse:
+    shift = get_object_or_404(OnCallShift, pk=shift_id, care_team_id=team_id)
+    rota.remove_shift(shift=shift, by=request.user)
+    messages.success(request, "Removed the shift.")
     return redirect("care-team-list")

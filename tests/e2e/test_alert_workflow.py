@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from alerts import engine
-from alerts.models import Alert
+from alerts import engine, services
+from alerts.models import Alert, OnCallShift
 from tests.builders import make_patient, make_team, make_user
 from tests.conftest import browser_login
 from tests.readings import store
@@ -96,16 +96,41 @@ def test_a_desktop_notification_and_a_sound_for_a_new_high_alert_once_opted_in(b
     context.close()
 
 
+def test_an_escalation_notifies_again_with_its_level(browser, live_server_url, ward):
+    team, patient = ward
+    make_user("doc1", role="physician", team=team)  # nobody on call: the physicians are told
+    context = browser.new_context(base_url=live_server_url, permissions=["notifications"])
+    context.set_default_timeout(10_000)
+    context.add_init_script(WATCH_NOTIFICATIONS)
+    page = context.new_page()
+    browser_login(page, "nurse1")
+    expect(page.locator("#connection")).to_have_text("● Live")
+    page.click("#alarms")
+    alert = raise_spo2(patient, 85)
+    page.wait_for_function("window.__shown.length === 1")
+
+    services.escalate_due_alerts(now=alert.opened_at + 5 * M)
+
+    page.wait_for_function("window.__shown.length === 2")
+    assert page.evaluate("window.__shown[1]") == "Escalated high alert (level 1)"
+    item = page.locator(f'#open-alerts [data-alert="{alert.id}"]')
+    expect(item.locator("[data-escalation]")).to_have_text("Escalation level 1 · notified doc1")
+    context.close()
+
+
+WATCH_NOTIFICATIONS = """
+    window.__shown = [];
+    const RealNotification = window.Notification;
+    window.Notification = class extends RealNotification {
+      constructor(title, options) { super(title, options); window.__shown.push(title); }
+    };
+"""
+
+
 def test_no_notification_until_the_nurse_opts_in(browser, live_server_url, ward):
     _, patient = ward
     context = browser.new_context(base_url=live_server_url, permissions=["notifications"])
-    context.add_init_script("""
-        window.__shown = [];
-        const RealNotification = window.Notification;
-        window.Notification = class extends RealNotification {
-          constructor(title, options) { super(title, options); window.__shown.push(title); }
-        };
-    """)
+    context.add_init_script(WATCH_NOTIFICATIONS)
     page = context.new_page()
     browser_login(page, "nurse1")
     expect(page.locator("#connection")).to_have_text("● Live")
@@ -113,3 +138,12 @@ def test_no_notification_until_the_nurse_opts_in(browser, live_server_url, ward)
     expect(page.locator(f'#open-alerts [data-alert="{alert.id}"]')).to_be_visible()
     assert page.evaluate("window.__shown") == []
     context.close()
+
+
+def test_the_dashboard_says_who_is_on_call(page, ward):
+    team, _ = ward
+    now = dt.datetime.now(dt.UTC)
+    OnCallShift.objects.create(care_team=team, user=team.memberships.get(user__username="nurse2").user,
+                               starts_at=now - 60 * M, ends_at=now + 60 * M)
+    browser_login(page, "nurse1")
+    expect(page.locator("[data-on-call]")).to_have_text("On call for Ward A: nurse2")
