@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run browser test lint fuzz bench bench-interop mutate stop clean
+.PHONY: run browser test lint fuzz bench bench-interop bench-billing mutate stop clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -47,6 +47,10 @@ bench: $(STAMP)
 # readings/s in over HL7 v2 (MLLP) and MQTT beside the JSON batch endpoint, in one run
 bench-interop: $(STAMP)
 	$(PY) -m config.embedded exec -- $(PY) bench/interop.py
+
+# the monthly billing report and the outreach worklist beside a scan that counts data days (BENCH_PATIENTS)
+bench-billing: $(STAMP)
+	$(PY) -m config.embedded exec -- $(PY) bench/billing.py
 
 # Mutation testing (mutmut) of the clinical core: the rule kinds, NEWS2 and the dose matcher against their pure
 # tests, then the alert lifecycle against the engine and lifecycle tests. Slow (an hour or more); results in
