@@ -1,8 +1,8 @@
 """The live dashboard's WebSocket: /ws/dashboard/.
 
 A signed-in clinician's socket joins one group per care team it may see (ward-sized, through
-this process's LiveHub, see clinic.live) and nothing else. It relays the events of visible patients,
-coalescing bursts into one frame per `LIVE_COALESCE_MS`, answers a `resume` with what the
+this process's LiveHub, see clinic.live) and nothing else. It relays the events of visible patients
+(the hub coalesces bursts into one frame per group per `LIVE_COALESCE_MS`), answers a `resume` with what the
 browser missed (from the database), and re-checks the user's care teams every
 `LIVE_RECHECK_SECONDS`, so a removal takes effect without a reload (and then refreshes the
 NEWS2 of the patients that had news, as the alert engine computes it).
@@ -23,7 +23,7 @@ from django.conf import settings
 
 from alerts import readiness
 from clinic import dashboard
-from clinic.live import LiveHub, team_group
+from clinic.live import Frame, LiveHub, team_group
 from clinic.socket_reads import read_concurrently
 from rpm import audit, sessions
 from rpm.models import AuditEvent
@@ -51,10 +51,6 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.teams: set[int] = set()
         self.visible: set[int] = set()
-        self.pending: list[bytes] = []
-        self.flush_handle: asyncio.Handle | None = None
-        self.last_flush = 0.0
-        self.coalesce = settings.LIVE_COALESCE_MS / 1000
         self.last_seq: dict[str, int] = {}
         self.missing: dict[str, dict[int, dt.datetime]] = {}
         self.gap_check: asyncio.Handle | None = None
@@ -86,9 +82,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 task.cancel()
         for group in getattr(self, "session_groups", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
-        for handle in (self.flush_handle, self.gap_check):
-            if handle is not None:
-                handle.cancel()
+        if self.gap_check is not None:
+            self.gap_check.cancel()
         for team in self.teams:
             await self.hub.leave(team_group(team), self)
 
@@ -112,24 +107,14 @@ class DashboardConsumer(AsyncWebsocketConsumer):
 
     # --- events from the hub --------------------------------------------------------------------
 
-    def deliver(self, header: dict, events: list[bytes]) -> None:
-        self.track_sequence(header["group"], header["seq"])
-        if header["patient"] not in self.visible:
+    def deliver(self, frame: Frame) -> None:
+        for head, _ in frame.messages:
+            self.track_sequence(head["group"], head["seq"])
+        text = frame.text_for(self.visible)
+        if text is None:
             return
-        self.pending.extend(events)
-        self.touched.add(header["patient"])
-        if self.flush_handle is None:
-            loop = asyncio.get_running_loop()
-            delay = max(0.0, self.last_flush + self.coalesce - loop.time())
-            self.flush_handle = loop.call_later(delay, lambda: asyncio.ensure_future(self.flush()))
-
-    async def flush(self) -> None:
-        events, self.pending, self.flush_handle = self.pending, [], None
-        self.last_flush = asyncio.get_running_loop().time()
-        if not events:
-            return
-        frame = events[0] if len(events) == 1 else b'{"type":"batch","events":[' + b",".join(events) + b"]}"
-        await self.send(text_data=frame.decode())
+        self.touched |= frame.patients & self.visible
+        asyncio.ensure_future(self.send(text_data=text))
 
     def track_sequence(self, group: str, seq: int) -> None:
         """Notice a message the layer lost: pub/sub drops silently when a subscriber falls behind."""
