@@ -178,52 +178,58 @@ def dose_events(*, patient_id: int, start: dt.datetime, end: dt.datetime) -> lis
         return [row[0] for row in cursor.fetchall()]
 
 
+# The newest readings of each (patient, metric), by one index probe per pair. The table is partitioned by month
+# and a probe with no bound on measured_at merges every partition's index (a year: over a dozen probes per pair),
+# so the pairs are first looked up among the last RECENT's partitions only, and the few still short (a weight from
+# last season, a long-silent device) then across them all.
+RECENT = dt.timedelta(days=32)
+_NEWEST_SQL = """
+SELECT k.pid, k.metric, r.value, r.unit, r.measured_at
+FROM UNNEST(%s::bigint[], %s::text[]) AS k(pid, metric)
+CROSS JOIN LATERAL (
+    SELECT value, unit, measured_at FROM devices_reading
+    WHERE patient_id = k.pid AND metric = k.metric AND quality = %s {bound}
+    ORDER BY measured_at DESC LIMIT %s
+) r
+ORDER BY 1, 2, 5 DESC
+"""
+
+
+def _newest(*, pairs: list[tuple[int, str]], count: int) -> dict[tuple[int, str], list[tuple[float, str, dt.datetime]]]:
+    """{(patient, metric): [(value, unit, measured_at)], newest first}: the newest `count` plausible readings of
+    each pair that has any."""
+    out: dict[tuple[int, str], list[tuple[float, str, dt.datetime]]] = {}
+    since = dt.datetime.now(dt.UTC) - RECENT
+    with connection.cursor() as cursor:
+        for bound, extra in (("AND measured_at >= %s", [since]), ("", [])):
+            short = [pair for pair in pairs if len(out.get(pair, ())) < count]
+            if not short:
+                break
+            for pair in short:
+                out.pop(pair, None)
+            cursor.execute(_NEWEST_SQL.format(bound=bound),
+                           [[p for p, _ in short], [m for _, m in short], OK, *extra, count])
+            for pid, metric, value, unit, measured_at in cursor.fetchall():
+                out.setdefault((pid, metric), []).append((value, unit, measured_at))
+    return out
+
+
 def latest_values(patient_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
     """Latest plausible reading of each metric for each patient: {patient_id: {metric: {value, unit, measured_at}}}.
     """
-    if not patient_ids:
-        return {}
-    # One index probe per (patient, metric) through the reading_series index.
-    sql = """
-    SELECT p.pid, m.metric, r.value, r.unit, r.measured_at
-    FROM UNNEST(%s::bigint[]) AS p(pid)
-    CROSS JOIN UNNEST(%s::text[]) AS m(metric)
-    CROSS JOIN LATERAL (
-        SELECT value, unit, measured_at FROM devices_reading
-        WHERE patient_id = p.pid AND metric = m.metric AND quality = %s
-        ORDER BY measured_at DESC LIMIT 1
-    ) r
-    """
     out: dict[int, dict[str, dict[str, Any]]] = {pid: {} for pid in patient_ids}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(patient_ids), list(METRICS), OK])
-        for pid, metric, value, unit, measured_at in cursor.fetchall():
-            out[pid][metric] = {"value": value, "unit": unit, "measured_at": measured_at}
+    newest = _newest(pairs=[(pid, metric) for pid in patient_ids for metric in METRICS], count=1)
+    for (pid, metric), [(value, unit, measured_at)] in newest.items():
+        out[pid][metric] = {"value": value, "unit": unit, "measured_at": measured_at}
     return out
-
 
 
 def latest_two(*, patient_ids: list[int], metrics: Sequence[str]
                ) -> dict[tuple[int, str], list[tuple[float, dt.datetime]]]:
     """The newest two plausible readings of each metric per patient, newest first: the value a tile shows and the
-    one before it (its trend). One index probe per (patient, metric)."""
-    sql = """
-    SELECT p.pid, m.metric, r.value, r.measured_at
-    FROM UNNEST(%s::bigint[]) AS p(pid)
-    CROSS JOIN UNNEST(%s::text[]) AS m(metric)
-    CROSS JOIN LATERAL (
-        SELECT value, measured_at FROM devices_reading
-        WHERE patient_id = p.pid AND metric = m.metric AND quality = %s
-        ORDER BY measured_at DESC LIMIT 2
-    ) r
-    ORDER BY 1, 2, 4 DESC
-    """
-    out: dict[tuple[int, str], list[tuple[float, dt.datetime]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(patient_ids), list(metrics), OK])
-        for pid, metric, value, measured_at in cursor.fetchall():
-            out.setdefault((pid, metric), []).append((value, measured_at))
-    return out
+    one before it (its trend)."""
+    newest = _newest(pairs=[(pid, metric) for pid in patient_ids for metric in metrics], count=2)
+    return {pair: [(value, at) for value, _, at in rows] for pair, rows in newest.items()}
 
 
 def bucket_means(*, patient_ids: list[int], metrics: Sequence[str], start: dt.datetime, end: dt.datetime,

@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from devices import partitions, tasks
 from devices.ingest import ingest
 from devices.models import Reading, ReadingMessage
-from devices.readings import _RAW_SQL, raw_series
+from devices.readings import _RAW_SQL, latest_two, latest_values, raw_series
 from rpm.metrics import OK
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_patient
@@ -241,3 +241,26 @@ def test_retention_drops_whole_old_months_and_keeps_the_rest(monitor):
     assert [e.detail["partition"] for e in events] == [d.partition for d in dropped]
     assert all(e.patient_id is None and e.actor_id is None and e.action == "delete" for e in events)
     assert set(events[0].detail) == {"partition", "readings", "before", "keep_months"}  # no patient data
+
+
+# --- the newest readings per patient and metric, recent or not --------------------------------------
+
+def test_the_newest_readings_are_found_however_old_they_are(monitor, now):
+    """A tile's value and trend come from the recent partitions first, then from older ones for what is short."""
+    patient, _, _ = monitor
+    quiet = make_patient()
+    add_readings(patient, "heart_rate", [(now - dt.timedelta(days=120), 60.0), (now - dt.timedelta(days=90), 61.0),
+                                         (now - dt.timedelta(hours=1), 62.0)])
+    add_readings(patient, "spo2", [(now - dt.timedelta(days=2), 95.0), (now - dt.timedelta(days=1), 96.0),
+                                   (now - dt.timedelta(days=40), 94.0)])
+    add_readings(quiet, "body_weight", [(now - dt.timedelta(days=300), 80.0)])
+
+    two = latest_two(patient_ids=[patient.id, quiet.id], metrics=["heart_rate", "spo2", "body_weight"])
+    assert two == {(patient.id, "heart_rate"): [(62.0, now - dt.timedelta(hours=1)),
+                                                (61.0, now - dt.timedelta(days=90))],
+                   (patient.id, "spo2"): [(96.0, now - dt.timedelta(days=1)), (95.0, now - dt.timedelta(days=2))],
+                   (quiet.id, "body_weight"): [(80.0, now - dt.timedelta(days=300))]}
+    latest = latest_values([patient.id, quiet.id])
+    assert {m: v["value"] for m, v in latest[patient.id].items()} == {"heart_rate": 62.0, "spo2": 96.0}
+    assert latest[quiet.id] == {"body_weight": {"value": 80.0, "unit": "kg",
+                                                "measured_at": now - dt.timedelta(days=300)}}
