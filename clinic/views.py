@@ -115,8 +115,14 @@ def _render_with_errors(request: HttpRequest, patient: Patient, status: int = 40
     return render(request, "clinic/patient_page.html", context, status=status)
 
 
+# the 404 page offers break-glass access for this message (templates/404.html)
+OUTSIDE_YOUR_TEAMS = "patient-outside-your-care-teams"
+
+
 @login_required
 def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+    if is_clinician(request.user) and not patients_visible_to(request.user).filter(pk=patient_id).exists():
+        raise Http404(OUTSIDE_YOUR_TEAMS)
     patient = _visible_patient(request, patient_id)
     now = dt.datetime.now(dt.UTC)
     context = _page_context(request, patient, now=now)
