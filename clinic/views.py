@@ -20,7 +20,7 @@ from clinic import break_glass as break_glass_service
 from devices.readings import latest_values
 from patients import notes, services
 from patients.models import Condition, MonitoringPlan, Patient
-from patients.notices import unread_notices
+from patients.notices import mark_read, unread_notices
 from patients.selectors import patients_visible_to
 from rpm import audit
 from rpm.errors import DomainError
@@ -218,3 +218,11 @@ def break_glass(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "clinic/break_glass.html", {
         "patient_id": patient_id, "errors": errors, "reason": request.POST.get("reason", ""),
         "minutes": settings.BREAK_GLASS_MINUTES}, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def dismiss_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """Mark one of your own notices read; another user's notice is left alone (and answered the same)."""
+    mark_read(user=request.user, notice_ids=[notice_id])
+    return redirect("home")
