@@ -16,6 +16,7 @@ urlpatterns = [
     path("patients/<int:patient_id>/resume/", stay_views.change_status, {"action": "resume"}, name="patient-resume"),
     path("patients/<int:patient_id>/discharge/", stay_views.change_status, {"action": "discharge"},
          name="patient-discharge"),
+    path("notices/<int:notice_id>/read/", views.dismiss_notice, name="notice-read"),
     path("patients/<int:patient_id>/break-glass/", views.break_glass, name="patient-break-glass"),
     path("patients/<int:patient_id>/notes/", views.add_note, name="patient-add-note"),
     path("patients/<int:patient_id>/thresholds/<int:rule_id>/", views.set_threshold, name="patient-set-threshold"),

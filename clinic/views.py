@@ -21,7 +21,7 @@ from clinic import break_glass as break_glass_service
 from devices.readings import latest_values
 from patients import care_time, notes, services
 from patients.models import CareTimeEntry, Condition, MonitoringPlan, Patient
-from patients.notices import unread_notices
+from patients.notices import mark_read, unread_notices
 from patients.selectors import patients_visible_to
 from rpm import audit
 from rpm.errors import DomainError, NotFound, WrongState
@@ -149,8 +149,14 @@ def _render_with_errors(request: HttpRequest, patient: Patient, status: int = 40
     return render(request, "clinic/patient_page.html", context, status=status)
 
 
+# the 404 page offers break-glass access for this message (templates/404.html)
+OUTSIDE_YOUR_TEAMS = "patient-outside-your-care-teams"
+
+
 @login_required
 def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
+    if is_clinician(request.user) and not patients_visible_to(request.user).filter(pk=patient_id).exists():
+        raise Http404(OUTSIDE_YOUR_TEAMS)
     patient = _visible_patient(request, patient_id)
     now = dt.datetime.now(dt.UTC)
     context = _page_context(request, patient, now=now)
@@ -289,3 +295,11 @@ def break_glass(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "clinic/break_glass.html", {
         "patient_id": patient_id, "errors": errors, "reason": request.POST.get("reason", ""),
         "minutes": settings.BREAK_GLASS_MINUTES}, status=400 if errors else 200)
+
+
+@login_required
+@require_POST
+def dismiss_notice(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """Mark one of your own notices read; another user's notice is left alone (and answered the same)."""
+    mark_read(user=request.user, notice_ids=[notice_id])
+    return redirect("home")

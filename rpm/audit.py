@@ -58,13 +58,14 @@ def record(*, actor, action: str, verb: str, patient=None, patient_id: int | Non
     return event
 
 
-def record_many(*, actor, action: str, verb: str, patient_ids: Iterable[int],
-                detail: dict[str, Any] | None = None) -> list[AuditEvent]:
+def record_many(*, actor, action: str, verb: str, patient_ids: Iterable[int | None],
+                target: models.Model | None = None, detail: dict[str, Any] | None = None) -> list[AuditEvent]:
     """One row per patient for one read of many (a census, an alert list), so a question about one patient
     ("who saw this patient's data this month") finds it; written in one statement."""
     at = timezone.now()
-    return _append([_event(actor=actor, action=action, verb=verb, patient_id=pid, detail=detail, at=at)
-                    for pid in sorted(set(patient_ids))])
+    return _append([_event(actor=actor, action=action, verb=verb, patient_id=pid, target=target, detail=detail,
+                           at=at)
+                    for pid in sorted(set(patient_ids), key=lambda pid: (pid is None, pid or 0))])
 
 
 def _event(*, actor, action: str, verb: str, patient_id: int | None, target: models.Model | None = None,

@@ -25,7 +25,6 @@ from rest_framework.views import APIView
 from devices.admission import Refused, admit, token_from_header
 from devices.fhir import capability, ingest, mapping, observations, search, selectors
 from devices.fhir.outcome import FhirError, Issue, information, operation_outcome
-from patients.models import Patient
 from rpm import audit
 from rpm.api_errors import STATUS
 from rpm.errors import DomainError
@@ -119,10 +118,9 @@ class FhirView(APIView):
         return query
 
     def audit(self, verb: str, patient_ids, target=None, **detail) -> None:
-        for patient_id in sorted(set(patient_ids)) or [None]:
-            audit.record(actor=self.request.user, action=AuditEvent.Action.VIEW, verb=verb,
-                         patient=Patient(pk=patient_id) if patient_id else None, target=target,
-                         detail={"query": self.request.query_params.urlencode(), **detail})
+        audit.record_many(actor=self.request.user, action=AuditEvent.Action.VIEW, verb=verb,
+                          patient_ids=set(patient_ids) or {None}, target=target,
+                          detail={"query": self.request.query_params.urlencode(), **detail})
 
 
 def _ids(resource_id: str) -> list[int]:

@@ -128,3 +128,16 @@ def test_the_sockets_scope_takes_in_the_break_glass_patient_and_its_wards_group(
     open_break_glass(user=outsider, patient_id=patient.id, reason="covering for a colleague tonight")
     teams, visible = live_scope(user=outsider)
     assert patient.id in visible and patient.care_team_id in teams
+
+
+def test_a_notice_stays_on_the_dashboard_until_its_reader_dismisses_it(wards, django_capture_on_commit_callbacks):
+    outsider, physician, nurse, patient = wards
+    with django_capture_on_commit_callbacks(execute=True):
+        open_break_glass(user=outsider, patient_id=patient.id, reason="covering for a colleague tonight")
+    notice = Notice.objects.get(recipient=physician)
+    signed_in(nurse).post(f"/notices/{notice.id}/read/")  # not theirs: nothing happens
+    client = signed_in(physician)
+    assert "opened break-glass access" in client.get("/").content.decode()
+    assert client.post(f"/notices/{notice.id}/read/").status_code == 302
+    assert "opened break-glass access" not in client.get("/").content.decode()
+    assert Notice.objects.get(recipient=nurse).read_at is None

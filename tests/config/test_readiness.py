@@ -6,12 +6,16 @@ import re
 import time
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
 from alerts import readiness
 from alerts.tasks import beat_heartbeat
+from tests.builders import make_patient, make_team, make_user
+from tests.clinic.test_consumer import connected, drain, sign_in
 from tests.conftest import errors_of
 
 
@@ -101,3 +105,25 @@ def test_the_nurse_dashboard_says_alerts_are_delayed_when_beat_has_stalled(nurse
 def test_the_banner_stays_hidden_while_alerting_runs(nurse_client):
     readiness.record_heartbeat()
     assert " hidden" in banner(nurse_client)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_dashboard_hears_when_alerts_become_delayed_and_when_they_recover(settings):
+    """The socket's heartbeat carries the flag the page's banner follows, without a reload."""
+    settings.LIVE_RECHECK_SECONDS = 0.2
+    team = make_team("Ward H")
+    make_patient(team)
+    nurse = sign_in(make_user("nurse-h", role="nurse", team=team))
+    readiness.record_heartbeat()
+
+    async def scenario():
+        comm = await connected(nurse)
+        before = [e for e in await drain(comm, seconds=0.5) if e["type"] == "heartbeat"]
+        await database_sync_to_async(readiness.record_heartbeat)(now=timezone.now() - dt.timedelta(minutes=10))
+        after = [e for e in await drain(comm, seconds=0.6) if e["type"] == "heartbeat"]
+        await comm.disconnect()
+        return before, after
+
+    before, after = async_to_sync(scenario)()
+    assert before and not any(e["alerts_delayed"] for e in before)
+    assert after and after[-1]["alerts_delayed"] is True
