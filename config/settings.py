@@ -270,6 +270,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("RPM_LOCKOUT_MINUTES", 30))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "rpm.sign_in.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # no start-up banner in every command's output (it broke the simulator's first line)
 AXES_IPWARE_PROXY_COUNT = envint("RPM_PROXY_COUNT", 1 if PRODUCTION else 0)  # proxies in front that add an address
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PRODUCTION else ["REMOTE_ADDR"]
 

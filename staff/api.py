@@ -45,7 +45,8 @@ class MemberInSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
 
 
-@extend_schema(request=StaffInSerializer, responses=StaffOutSerializer)
+@extend_schema(methods=["GET"], responses=StaffOutSerializer(many=True))
+@extend_schema(methods=["POST"], request=StaffInSerializer, responses={201: StaffOutSerializer})
 @api_view(["GET", "POST"])
 @permission_classes([IsAdminRole])
 def staff_list(request: Request) -> Response:

@@ -14,6 +14,7 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -52,6 +53,11 @@ def create_staff_user(*, username: str, password: str, role: str, first_name: st
     username = username.strip()
     if not username:
         raise StaffError("is required", "username")
+    # ASCII only: a look-alike letter (Cyrillic а for Latin a) would make a second "admin"; the schema says so too
+    try:
+        ASCIIUsernameValidator()(username)
+    except ValidationError as exc:
+        raise StaffError(" ".join(exc.messages), "username") from exc
     if User.objects.filter(username__iexact=username).exists():
         raise StaffError(f"a user named {username!r} already exists", "username")
     user = User(username=username, first_name=first_name.strip(), last_name=last_name.strip(), email=email.strip())

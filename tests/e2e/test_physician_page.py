@@ -62,7 +62,7 @@ def test_switching_to_30_days_fetches_the_longer_range(page, patient_with_histor
     chart(page, "heart_rate")
     page.get_by_role("button", name="30 d").click()
     page.wait_for_function(
-        "document.querySelector('[data-chart=\"heart_rate\"]').dataset.rawCount === String(20 * 24)")
+        "() => document.querySelector('[data-chart=\"heart_rate\"]').dataset.rawCount === String(20 * 24)")
     assert page.get_by_role("button", name="30 d").get_attribute("aria-pressed") == "true"
 
 
@@ -90,7 +90,8 @@ def test_zooming_in_fetches_the_readings_of_the_visible_range(page, patient_with
         const from = new Date(new Date(end.replace(' ', 'T') + 'Z') - 2 * day).toISOString().slice(0, 19);
         return Plotly.relayout(div, {'xaxis.range[0]': from, 'xaxis.range[1]': to});
     }""")
-    page.wait_for_function("document.querySelector('[data-chart=\"heart_rate\"]').dataset.rawCount === '24'")
+    # a function, not a string: the page's CSP refuses eval, which Playwright uses for a string predicate
+    page.wait_for_function("() => document.querySelector('[data-chart=\"heart_rate\"]').dataset.rawCount === '24'")
 
 
 STATES = {

@@ -167,3 +167,11 @@ def test_staff_changes_are_audited(admin_client, admin):
     admin_client.post(f"/staff/{nurse.id}/deactivate/")
     verbs = set(AuditEvent.objects.filter(actor=admin).values_list("verb", flat=True))
     assert {"staff.create", "care_team.add_member", "staff.deactivate"} <= verbs
+
+
+def test_a_username_with_a_look_alike_letter_is_refused_naming_the_field(admin_api):
+    response = admin_api.post("/api/v1/staff/", {"username": "\u0430dmin", "role": "admin",
+                                                 "password": NEW_PASSWORD}, content_type="application/json")
+    assert response.status_code == 400
+    assert "unaccented" in errors_of(response)["username"]
+    assert not User.objects.filter(username="\u0430dmin").exists()
