@@ -314,9 +314,18 @@ def check_medication_adherence(*, now: dt.datetime | None = None) -> Summary:
     patients = list(Patient.objects.filter(status=Patient.Status.ACTIVE, plan__isnull=False)
                     .select_related("plan").prefetch_related("plan__medications"))
     rules_by_patient = _scheduled_rules(patients, AlertRule.Kind.MEDICATION_ADHERENCE)
+    with_open = set(Alert.objects.filter(patient__in=patients, rule__kind=AlertRule.Kind.MEDICATION_ADHERENCE)
+                    .exclude(state=Alert.State.RESOLVED).values_list("patient_id", flat=True))
     for patient in patients:
         patient_rules = rules_by_patient[patient.id]
-        if not patient_rules or not patient.plan.medications.all():
+        if not patient_rules:
+            continue
+        if not patient.plan.medications.all():
+            if patient.id in with_open:  # the plan no longer schedules any dose: nothing is missed any more
+                with transaction.atomic():
+                    services.lock_patient(patient.id)
+                    for rule in patient_rules:
+                        _scheduled(patient, rule, None, medication_adherence.NO_SCHEDULE, now, summary)
             continue
         first_day = now.astimezone(patient.tz).date() - dt.timedelta(days=ADHERENCE_DAYS - 1)
         with transaction.atomic():

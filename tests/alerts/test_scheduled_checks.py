@@ -120,6 +120,19 @@ def test_a_dose_taken_at_the_edge_of_its_window_counts(dose_patient):
     assert not Alert.objects.exists()
 
 
+def test_a_missed_dose_alert_resolves_when_the_plan_schedules_no_medication_any_more(dose_patient):
+    take(dose_patient, local(20, 8))
+    take(dose_patient, local(21, 8))
+    engine.check_medication_adherence(now=local(22, 10, 0))
+    MedicationSchedule.objects.filter(plan=dose_patient.plan).delete()
+
+    engine.check_medication_adherence(now=local(22, 10, 5))
+
+    alert = Alert.objects.get()
+    assert (alert.state, alert.resolution) == (
+        "resolved", "Resolved automatically: the monitoring plan no longer schedules any medication.")
+
+
 def test_a_missed_dose_alert_resolves_when_the_dose_is_taken_late(dose_patient):
     take(dose_patient, local(20, 8))
     take(dose_patient, local(21, 8))
