@@ -262,11 +262,14 @@ def check_missing_data(*, now: dt.datetime | None = None) -> Summary:
     patients = list(Patient.objects.filter(status=Patient.Status.ACTIVE, plan__isnull=False)
                     .select_related("plan").prefetch_related("plan__expected_measurements"))
     rules_by_patient = _scheduled_rules(patients, AlertRule.Kind.MISSING_DATA)
+    # an alert on a metric the plan stopped expecting is closed, even when the plan now expects nothing
+    with_open = set(Alert.objects.filter(patient__in=patients, rule__kind=AlertRule.Kind.MISSING_DATA)
+                    .exclude(state=Alert.State.RESOLVED).values_list("patient_id", flat=True))
     for patient in patients:
         expected = [missing_data.Expectation(e.metric, e.per_day, e.due_by)
                     for e in patient.plan.expected_measurements.all()]
         patient_rules = rules_by_patient[patient.id]
-        if not expected or not patient_rules:
+        if not patient_rules or (not expected and patient.id not in with_open):
             continue
         local_now = now.astimezone(patient.tz)
         midnight = dt.datetime.combine(local_now.date(), dt.time(0), tzinfo=patient.tz)
@@ -279,17 +282,21 @@ def check_missing_data(*, now: dt.datetime | None = None) -> Summary:
                 misses = missing_data.missed_measurements(wanted, counts, local_now=local_now,
                                                           grace_minutes=rule.params.get("grace_minutes") or 0)
                 trigger = missing_data.trigger(severity=rule.severity, misses=misses, local_now=local_now, now=now)
-                recovered = _missing_recovered(patient, rule) if trigger is None else None
+                recovered = _missing_recovered(patient, rule, expected={e.metric for e in wanted}) \
+                    if trigger is None else None
                 _scheduled(patient, rule, trigger, recovered, now, summary)
     return summary
 
 
-def _missing_recovered(patient: Patient, rule: AlertRule) -> str | None:
-    """Resolved once every metric the alert named has a reading received since it opened."""
+def _missing_recovered(patient: Patient, rule: AlertRule, *, expected: set[str]) -> str | None:
+    """Resolved once every metric the alert named has a reading received since it opened, or once the monitoring
+    plan no longer expects one of them."""
     current = Alert.objects.filter(patient=patient, rule=rule).exclude(state=Alert.State.RESOLVED).first()
     if current is None:
         return None
     metrics = missing_data.metrics_named(current.trigger_key)
+    if set(metrics) - expected:
+        return missing_data.no_longer_expected_text(sorted(set(metrics) - expected))
     arrived = readings.metrics_received_since(patient_id=patient.id, metrics=metrics, since=current.opened_at)
     if not metrics or set(metrics) - arrived:
         return None
@@ -307,9 +314,18 @@ def check_medication_adherence(*, now: dt.datetime | None = None) -> Summary:
     patients = list(Patient.objects.filter(status=Patient.Status.ACTIVE, plan__isnull=False)
                     .select_related("plan").prefetch_related("plan__medications"))
     rules_by_patient = _scheduled_rules(patients, AlertRule.Kind.MEDICATION_ADHERENCE)
+    with_open = set(Alert.objects.filter(patient__in=patients, rule__kind=AlertRule.Kind.MEDICATION_ADHERENCE)
+                    .exclude(state=Alert.State.RESOLVED).values_list("patient_id", flat=True))
     for patient in patients:
         patient_rules = rules_by_patient[patient.id]
-        if not patient_rules or not patient.plan.medications.all():
+        if not patient_rules:
+            continue
+        if not patient.plan.medications.all():
+            if patient.id in with_open:  # the plan no longer schedules any dose: nothing is missed any more
+                with transaction.atomic():
+                    services.lock_patient(patient.id)
+                    for rule in patient_rules:
+                        _scheduled(patient, rule, None, medication_adherence.NO_SCHEDULE, now, summary)
             continue
         first_day = now.astimezone(patient.tz).date() - dt.timedelta(days=ADHERENCE_DAYS - 1)
         with transaction.atomic():

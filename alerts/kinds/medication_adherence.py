@@ -14,6 +14,7 @@ from alerts.kinds.base import Trigger, number
 from patients.doses import Dose, trailing_missed
 
 RECOVERED = "Resolved automatically: the latest scheduled doses were taken."
+NO_SCHEDULE = "Resolved automatically: the monitoring plan no longer schedules any medication."
 
 
 def trigger(*, severity: str, params: dict, doses_by_medication: Mapping[str, Sequence[Dose]], tz: dt.tzinfo,

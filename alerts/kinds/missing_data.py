@@ -64,6 +64,11 @@ def recovered_text(metrics: Sequence[str]) -> str:
     return f"Resolved automatically: the missing readings arrived ({', '.join(display(m) for m in metrics)})."
 
 
+def no_longer_expected_text(metrics: Sequence[str]) -> str:
+    return ("Resolved automatically: the monitoring plan no longer expects "
+            f"{', '.join(lower_display(m) for m in metrics)}.")
+
+
 class MissingDataKind:
     code = "missing_data"
     on_readings = False

@@ -37,6 +37,24 @@ def test_no_blood_pressure_by_20_00_patient_local_raises_a_low_alert(bp_patient)
     assert alert.explanation == "No systolic blood pressure reading today by 20:00 (1 expected)."
 
 
+def test_the_missing_data_alert_resolves_when_the_plan_stops_expecting_the_metric(bp_patient):
+    engine.check_missing_data(now=local(22, 20, 5))
+    ExpectedMeasurement.objects.filter(plan=bp_patient.plan).delete()
+
+    engine.check_missing_data(now=local(22, 20, 40))
+
+    alert = Alert.objects.get(patient=bp_patient)
+    assert alert.state == "resolved"
+    assert alert.resolution == ("Resolved automatically: the monitoring plan no longer expects systolic blood "
+                                "pressure.")
+
+
+def test_the_alert_stays_while_the_plan_still_expects_the_metric(bp_patient):
+    engine.check_missing_data(now=local(22, 20, 5))
+    engine.check_missing_data(now=local(22, 20, 40))
+    assert Alert.objects.get(patient=bp_patient).state == "open"
+
+
 def test_a_reading_earlier_that_local_day_meets_the_expectation(bp_patient):
     store(bp_patient, [("systolic_bp", 130, local(22, 8))], now=local(22, 8, 1))
     engine.check_missing_data(now=local(22, 21))
@@ -100,6 +118,19 @@ def test_a_dose_taken_at_the_edge_of_its_window_counts(dose_patient):
     take(dose_patient, local(22, 10, 0))
     engine.check_medication_adherence(now=local(22, 10, 1))
     assert not Alert.objects.exists()
+
+
+def test_a_missed_dose_alert_resolves_when_the_plan_schedules_no_medication_any_more(dose_patient):
+    take(dose_patient, local(20, 8))
+    take(dose_patient, local(21, 8))
+    engine.check_medication_adherence(now=local(22, 10, 0))
+    MedicationSchedule.objects.filter(plan=dose_patient.plan).delete()
+
+    engine.check_medication_adherence(now=local(22, 10, 5))
+
+    alert = Alert.objects.get()
+    assert (alert.state, alert.resolution) == (
+        "resolved", "Resolved automatically: the monitoring plan no longer schedules any medication.")
 
 
 def test_a_missed_dose_alert_resolves_when_the_dose_is_taken_late(dose_patient):
