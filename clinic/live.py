@@ -27,6 +27,7 @@ import redis.asyncio
 from django.conf import settings
 from django.dispatch import receiver
 
+from alerts.signals import patient_reviewed
 from devices.signals import StoredReading, readings_stored
 from patients.models import Patient
 from rpm.metrics import METRICS, OK
@@ -209,3 +210,14 @@ def _on_readings_stored(sender, readings: list[StoredReading], **kwargs) -> None
     # Runs after commit; a failure here (Redis down) is logged by announce_readings and the
     # dashboards catch up from the database when they reconnect.
     push_readings(readings)
+
+
+@receiver(patient_reviewed, dispatch_uid="clinic.live.push_review")
+def _on_patient_reviewed(sender, review, **kwargs) -> None:
+    """Who reviewed the patient and when, to the dashboards of the patient's care team."""
+    event = {"type": "patient", "event": "reviewed", "patient": review.patient_id,
+             "reviewed": {"by": review.by.username, "at": _iso(review.at)}}
+    try:
+        _publish(team_group(review.patient.care_team_id), [event], review.patient_id)
+    except Exception as exc:  # Redis down: the dashboards show it on their next load
+        log.warning("live push: review %s not pushed: %r", review.pk, exc)

@@ -317,6 +317,9 @@ function apply(event) {
         tileEls.get(event.patient)?.remove();
         tileEls.delete(event.patient);
         queueDirty = orderDirty = true;
+      } else if (event.reviewed) {
+        workflow.reviews[event.patient] = event.reviewed;
+        queueDirty = true;
       } else if (event.tile) {
         tiles.set(event.patient, event.tile);
         dirty.add(event.patient);
