@@ -16,8 +16,10 @@ from alerts import services, workflow
 from alerts.models import Alert, AlertNote, AlertRule, PatientReview, RuleSnooze
 from alerts.selectors import alerts_visible_to, latest_reviews, notes_of
 from patients.selectors import patients_visible_to
+from rpm import audit
 from rpm.api_errors import ErrorSerializer
 from rpm.errors import InvalidInput
+from rpm.models import AuditEvent
 from rpm.roles import IsClinician
 
 STATES = [*Alert.State.values, "unresolved"]
@@ -63,7 +65,10 @@ def alert_list(request: Request) -> Response:
                                assigned_to=request.user if mine else None)
     if "patient" in query.validated_data:
         alerts = alerts.filter(patient_id=query.validated_data["patient"])
-    return Response(AlertSerializer(alerts[: query.validated_data["limit"]], many=True).data)
+    data = AlertSerializer(alerts[: query.validated_data["limit"]], many=True).data
+    audit.record_many(actor=request.user, action=AuditEvent.Action.VIEW, verb="alert.list",
+                      patient_ids=[alert["patient"] for alert in data])
+    return Response(data)
 
 
 def _act(request: Request, alert_id: int, action) -> Response:
@@ -184,6 +189,8 @@ def notes(request: Request, alert_id: int) -> Response:
     """The alert's thread (every step and every note, oldest first); POST adds a note."""
     alert = _visible_alert(request, alert_id)
     if request.method == "GET":
+        audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="alert.notes", patient_id=alert.patient_id,
+                     target=alert)
         return Response(NoteSerializer(notes_of(alert), many=True).data)
     body = NoteText(data=request.data)
     body.is_valid(raise_exception=True)
@@ -221,6 +228,8 @@ def reviews(request: Request) -> Response:
         if "patient" in query.validated_data:
             visible = visible.filter(pk=query.validated_data["patient"])
         found = latest_reviews(visible.values_list("id", flat=True))
+        audit.record_many(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.reviews",
+                          patient_ids=list(found))
         return Response(ReviewSerializer(sorted(found.values(), key=lambda r: r.patient_id), many=True).data)
     body = ReviewInput(data=request.data)
     body.is_valid(raise_exception=True)

@@ -19,4 +19,6 @@ app.conf.beat_schedule = {
     "alerts-check-medication-adherence": {"task": "alerts.check_medication_adherence", "schedule": 300.0},
     # a continuous monitor silent for 15 min is a missing patient (thresholds.md): checked every minute
     "alerts-check-device-health": {"task": "alerts.check_device_health", "schedule": 60.0},
+    # /readyz/ and the dashboard's "alerts are delayed" banner read its time (alerts.readiness)
+    "alerts-beat-heartbeat": {"task": "alerts.beat_heartbeat", "schedule": 30.0},
 }
