@@ -190,6 +190,8 @@ def notes(request: Request, alert_id: int) -> Response:
     """The alert's thread (every step and every note, oldest first); POST adds a note."""
     alert = _visible_alert(request, alert_id)
     if request.method == "GET":
+        audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="alert.notes", patient_id=alert.patient_id,
+                     target=alert)
         return Response(NoteSerializer(notes_of(alert), many=True).data)
     body = NoteText(data=request.data)
     body.is_valid(raise_exception=True)
@@ -227,6 +229,8 @@ def reviews(request: Request) -> Response:
         if "patient" in query.validated_data:
             visible = visible.filter(pk=query.validated_data["patient"])
         found = latest_reviews(visible.values_list("id", flat=True))
+        audit.record_many(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.reviews",
+                          patient_ids=list(found))
         return Response(ReviewSerializer(sorted(found.values(), key=lambda r: r.patient_id), many=True).data)
     body = ReviewInput(data=request.data)
     body.is_valid(raise_exception=True)

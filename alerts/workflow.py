@@ -6,6 +6,7 @@ already scoped the alert or patient with alerts_visible_to / patients_visible_to
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertNote, AlertRule, PatientReview, RuleSnooze
 from alerts.selectors import rules_in_force
 from alerts.services import AlertStateError, _after_commit, _audit, _locked
+from alerts.signals import patient_reviewed
 from patients.models import CareTeamMembership, Patient
 from rpm import audit
 from rpm.errors import InvalidInput
@@ -119,10 +121,13 @@ def end_snooze(*, alert: Alert, by: User, now: dt.datetime | None = None) -> Ale
     return alert
 
 
+@transaction.atomic
 def mark_reviewed(*, patient: Patient, by: User, note: str = "", now: dt.datetime | None = None) -> PatientReview:
-    """A clinician has reviewed this patient's alerts and data."""
+    """A clinician has reviewed this patient's alerts and data; the care team's dashboards are told after commit
+    (a failed push only delays it to their next load)."""
     review = PatientReview.objects.create(patient=patient, by=by, at=now or timezone.now(), note=(note or "").strip())
     audit.record(actor=by, action=AuditEvent.Action.ALERT, verb="patient.review", patient=patient, target=review,
                  detail={"note": review.note})
+    transaction.on_commit(partial(patient_reviewed.send_robust, sender=PatientReview, review=review))
     return review
 

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 
+from alerts.signals import patient_reviewed
 from clinic.live_bus import Publisher, Subscriber
 from devices.signals import StoredReading, readings_stored
 from patients.models import Patient
@@ -247,3 +248,14 @@ def _on_status_changed(sender, patient: Patient, **kwargs) -> None:
             log.warning("status of patient %s not pushed: %r", patient.id, exc)
 
     transaction.on_commit(push)
+
+
+@receiver(patient_reviewed, dispatch_uid="clinic.live.push_review")
+def _on_patient_reviewed(sender, review, **kwargs) -> None:
+    """Who reviewed the patient and when, to the dashboards of the patient's care team."""
+    event = {"type": "patient", "event": "reviewed", "patient": review.patient_id,
+             "reviewed": {"by": review.by.username, "at": _iso(review.at)}}
+    try:
+        _publish_many([(team_group(review.patient.care_team_id), [event], review.patient_id)])
+    except Exception as exc:  # Redis down: the dashboards show it on their next load
+        log.warning("live push: review %s not pushed: %r", review.pk, exc)

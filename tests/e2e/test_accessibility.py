@@ -95,6 +95,8 @@ def test_the_dashboard_works_at_tablet_and_phone_widths(browser, live_server_url
     browser_login(page, "nurse1")
     tile = page.locator(f'.tile[data-patient="{patient.id}"]')
     expect(tile).to_be_visible()
+    page.locator(f'[data-alert="{alert.id}"] summary').tap()  # the workflow controls fit too
+    expect(page.locator(f'[data-alert="{alert.id}"] button[value="snooze"]')).to_be_visible()
     # nothing wider than the screen: no sideways scrolling to reach a value or a button
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     expect(page.locator(f'[data-alert="{alert.id}"]')).to_be_visible()

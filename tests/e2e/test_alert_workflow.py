@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from alerts import engine, services
 from alerts.models import Alert, OnCallShift
 from tests.builders import make_patient, make_team, make_user
-from tests.conftest import browser_login
+from tests.conftest import browser_login, signed_in
 from tests.readings import store
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -147,3 +147,16 @@ def test_the_dashboard_says_who_is_on_call(page, ward):
                                starts_at=now - 60 * M, ends_at=now + 60 * M)
     browser_login(page, "nurse1")
     expect(page.locator("[data-on-call]")).to_have_text("On call for Ward A: nurse2")
+
+
+def test_a_review_marked_elsewhere_shows_who_and_when_in_the_queue(page, ward):
+    team, patient = ward
+    alert = raise_spo2(patient, 91)
+    browser_login(page, "nurse1")
+    expect(page.locator("#connection")).to_have_text("● Live")
+
+    nurse2 = team.memberships.get(user__username="nurse2").user
+    assert signed_in(nurse2).post("/api/v1/alerts/reviews/", {"patient": patient.id},
+                                  content_type="application/json").status_code == 201
+
+    expect(page.locator(f'[data-alert="{alert.id}"] [data-reviewed]')).to_contain_text("Patient reviewed by nurse2")

@@ -334,6 +334,9 @@ function apply(event) {
           tiles.get(event.patient).status = event.status;
           dirty.add(event.patient);
         }
+      } else if (event.reviewed) {
+        workflow.reviews[event.patient] = event.reviewed;
+        queueDirty = true;
       } else if (event.tile) {
         tiles.set(event.patient, event.tile);
         dirty.add(event.patient);
