@@ -5,9 +5,7 @@ through the usual care-team scoping (a link is shown only where the patient page
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,18 +20,7 @@ from rpm import audit
 from rpm import billing as rpm_billing
 from rpm.errors import InvalidInput, NotFound
 from rpm.models import AuditEvent
-from rpm.roles import is_programme, sees_programme_numbers
-
-
-def programme_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not sees_programme_numbers(request.user):
-            raise PermissionDenied("only nurses, physicians and the programme role see programme figures")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from rpm.roles import is_programme, programme_required
 
 
 def _report(request: HttpRequest) -> billing.Report:

@@ -76,13 +76,21 @@ class IsPhysician(BasePermission):
         return is_physician(request.user)
 
 
-def admin_required(view):
-    """Page decorator: sign-in first, then 403 for anyone who is not an admin."""
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not is_admin(request.user):
-            raise PermissionDenied("only admins may manage devices and staff")
-        return view(request, *args, **kwargs)
+def role_required(check, message: str):
+    """Page decorator factory: sign-in first, then 403 with `message` for anyone `check(user)` refuses."""
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+admin_required = role_required(is_admin, "only admins may manage devices and staff")
+programme_required = role_required(sees_programme_numbers,
+                                   "only nurses, physicians and the programme role see programme figures")

@@ -10,8 +10,10 @@ from collections.abc import Iterable
 
 from devices.ingest import ingest
 from devices.models import Device, Reading
+from devices.services import enrol_device
 from patients.models import Patient
 from rpm.metrics import METRICS
+from tests.builders import make_device, make_patient
 
 _message_ids = itertools.count(1)
 
@@ -45,3 +47,16 @@ def add_readings(patient: Patient, metric: str, points: Iterable[tuple[dt.dateti
 
 def every(start: dt.datetime, step: dt.timedelta, count: int) -> list[dt.datetime]:
     return [start + step * i for i in range(count)]
+
+
+def patient_in_period(team, *, day_of_period: int, data_days: int, now: dt.datetime | None = None) -> Patient:
+    """A patient (UTC) on day `day_of_period` (1-30) of their first 30-day period today, with device data on its
+    first `data_days` days (a weight scale enrolled just after midnight of day 1)."""
+    patient = make_patient(team, timezone="UTC")
+    device, _ = make_device("weight_scale")
+    start = (now or dt.datetime.now(dt.UTC)).date() - dt.timedelta(days=day_of_period - 1)
+    enrol_device(device=device, patient=patient, at=dt.datetime.combine(start, dt.time(0, 5), tzinfo=dt.UTC))
+    add_readings(patient, "body_weight", [(dt.datetime.combine(start + dt.timedelta(days=i), dt.time(0, 10),
+                                                               tzinfo=dt.UTC), 80) for i in range(data_days)],
+                 device=device, source="api")
+    return patient

@@ -195,3 +195,19 @@ def test_set_up_goes_with_the_first_period_that_reaches_2_days(nurse, patient):
     assert rows(signed_in(nurse))[patient.id]["codes"] == []
     assert rows(signed_in(nurse), "2026-11")[patient.id]["codes"] == ["99453", "99454"]
     assert rows(signed_in(nurse), "2026-12")[patient.id]["codes"] == []
+
+
+def test_the_programme_role_sees_every_teams_rows_on_the_page_without_links_and_may_record_a_claim(patient,
+                                                                                                     programme):
+    device = enrolled(patient)
+    data_on(patient, device, days_from(dt.date(2026, 10, 1), 3))
+    html = signed_in(programme).get("/programme/billing/", {"period": "2026-10"}).content.decode()
+    assert f'data-billing-patient="{patient.id}"' in html and f'href="/patients/{patient.id}/"' not in html
+    assert 'name="period_start" value="2026-10-01"' in html
+
+
+def test_a_bad_period_on_the_page_and_the_csv_is_a_400_naming_period(nurse):
+    client = signed_in(nurse)
+    for url in ("/programme/billing/", "/programme/billing.csv"):
+        response = client.get(url, {"period": "2026-00"})
+        assert response.status_code == 400 and "period: must be a month as YYYY-MM" in response.content.decode()

@@ -3,25 +3,13 @@
 import datetime as dt
 
 from alerts.models import Alert
-from devices.services import enrol_device
 from patients import care_time
 from rpm.models import AuditEvent
-from tests.builders import make_device, make_patient, make_team, make_user
+from tests.builders import make_team, make_user
 from tests.conftest import signed_in
-from tests.readings import add_readings
+from tests.readings import patient_in_period
 
 UTC = dt.UTC
-
-
-def in_period(team, *, day_of_period, data_days):
-    patient = make_patient(team, timezone="UTC")
-    device, _ = make_device("weight_scale")
-    start = dt.datetime.now(UTC).date() - dt.timedelta(days=day_of_period - 1)
-    enrol_device(device=device, patient=patient, at=dt.datetime.combine(start, dt.time(0, 5), tzinfo=UTC))
-    add_readings(patient, "body_weight", [(dt.datetime.combine(start + dt.timedelta(days=i), dt.time(0, 10),
-                                                               tzinfo=UTC), 80) for i in range(data_days)],
-                 device=device, source="api")
-    return patient
 
 
 def open_alert(patient, rule, severity):
@@ -39,9 +27,9 @@ def order(client, **params):
 
 def test_the_default_order_puts_open_high_alerts_first_then_those_about_to_miss_their_days(team, nurse,
                                                                                         default_rules):
-    comfortable = in_period(team, day_of_period=5, data_days=5)
-    tight = in_period(team, day_of_period=26, data_days=10)
-    alarming = in_period(team, day_of_period=5, data_days=5)
+    comfortable = patient_in_period(team, day_of_period=5, data_days=5)
+    tight = patient_in_period(team, day_of_period=26, data_days=10)
+    alarming = patient_in_period(team, day_of_period=5, data_days=5)
     open_alert(alarming, default_rules["Hypertensive crisis"], "high")
     patients, rows = order(signed_in(nurse))
     assert patients == [alarming, tight, comfortable]
@@ -49,7 +37,7 @@ def test_the_default_order_puts_open_high_alerts_first_then_those_about_to_miss_
 
 
 def test_sorting_by_minutes_and_filtering_by_team(team, nurse):
-    busy, quiet = in_period(team, day_of_period=5, data_days=5), in_period(team, day_of_period=5, data_days=5)
+    busy, quiet = (patient_in_period(team, day_of_period=5, data_days=5) for _ in range(2))
     care_time.add_entry(patient=busy, clinician=nurse, data=care_time.EntryInput(minutes=30))
     care_time.add_entry(patient=quiet, clinician=nurse, data=care_time.EntryInput(minutes=3))
     other_team = make_team("Ward B")
@@ -65,7 +53,7 @@ def test_an_unknown_sort_is_a_400(nurse):
 
 
 def test_the_programme_role_sees_numbers_but_no_clinical_scores_or_links(team):
-    patient = in_period(team, day_of_period=5, data_days=3)
+    patient = patient_in_period(team, day_of_period=5, data_days=3)
     manager = make_user("manager-p", role="programme")
     response = signed_in(manager).get("/programme/population/")
     row = response.context["rows"][0]
@@ -75,7 +63,7 @@ def test_the_programme_role_sees_numbers_but_no_clinical_scores_or_links(team):
 
 
 def test_a_nurse_sees_only_her_teams(nurse):
-    in_period(make_team("Ward B"), day_of_period=5, data_days=3)
+    patient_in_period(make_team("Ward B"), day_of_period=5, data_days=3)
     assert order(signed_in(nurse))[0] == []
 
 

@@ -3,44 +3,31 @@
 import datetime as dt
 
 from clinic.worklist import outreach_worklist
-from devices.services import enrol_device
 from patients.models import CareTimeEntry
 from rpm.models import AuditEvent
-from tests.builders import make_device, make_patient, make_team, make_user
+from tests.builders import make_team, make_user
 from tests.conftest import signed_in
-from tests.readings import add_readings
+from tests.readings import patient_in_period
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-TODAY = NOW.date()
-
-
-def in_period(team, *, day_of_period, data_days, now=NOW):
-    """A patient on day `day_of_period` (1-30) of their period today, with data on its first `data_days` days."""
-    patient = make_patient(team, timezone="UTC")
-    device, _ = make_device("weight_scale")
-    start = now.date() - dt.timedelta(days=day_of_period - 1)
-    enrol_device(device=device, patient=patient, at=dt.datetime.combine(start, dt.time(8), tzinfo=UTC))
-    add_readings(patient, "body_weight", [(dt.datetime.combine(start + dt.timedelta(days=i), dt.time(9), tzinfo=UTC),
-                                           80) for i in range(data_days)], device=device, source="api")
-    return patient
 
 
 def test_least_slack_comes_first(team, nurse):
-    comfortable = in_period(team, day_of_period=19, data_days=14)  # 12 days left, 2 needed
-    tight = in_period(team, day_of_period=26, data_days=10)  # 5 days left, 6 needed
+    comfortable = patient_in_period(team, day_of_period=19, data_days=14, now=NOW)  # 12 days left, 2 needed
+    tight = patient_in_period(team, day_of_period=26, data_days=10, now=NOW)  # 5 days left, 6 needed
     items = outreach_worklist(user=nurse, now=NOW)
     assert [(i.patient, i.outlook.data_days, i.outlook.days_left) for i in items] == [
         (tight, 10, 5), (comfortable, 14, 12)]
 
 
 def test_patients_with_16_days_are_not_on_the_list(team, nurse):
-    in_period(team, day_of_period=20, data_days=16)
+    patient_in_period(team, day_of_period=20, data_days=16, now=NOW)
     assert outreach_worklist(user=nurse, now=NOW) == []
 
 
 def test_called_patient_logs_an_interactive_call_and_its_minutes_in_one_step(team, nurse):
-    patient = in_period(team, day_of_period=10, data_days=3, now=dt.datetime.now(UTC))
+    patient = patient_in_period(team, day_of_period=10, data_days=3, now=dt.datetime.now(UTC))
     response = signed_in(nurse).post(f"/programme/worklist/{patient.id}/called/", {"minutes": "6", "note": "reminded"})
     assert response.status_code == 302
     entry = CareTimeEntry.objects.get(patient=patient)
@@ -49,14 +36,14 @@ def test_called_patient_logs_an_interactive_call_and_its_minutes_in_one_step(tea
 
 
 def test_called_patient_without_minutes_is_refused_naming_minutes(team, nurse):
-    patient = in_period(team, day_of_period=10, data_days=3, now=dt.datetime.now(UTC))
+    patient = patient_in_period(team, day_of_period=10, data_days=3, now=dt.datetime.now(UTC))
     response = signed_in(nurse).post(f"/programme/worklist/{patient.id}/called/", {"minutes": ""})
     assert response.status_code == 400 and "minutes: must be a whole number" in response.content.decode()
     assert not CareTimeEntry.objects.exists()
 
 
 def test_the_programme_role_sees_every_team_but_calls_and_opens_only_through_care_teams(team):
-    other = in_period(make_team("Ward B"), day_of_period=10, data_days=3, now=dt.datetime.now(UTC))
+    other = patient_in_period(make_team("Ward B"), day_of_period=10, data_days=3, now=dt.datetime.now(UTC))
     manager = make_user("manager-w", role="programme")
     html = signed_in(manager).get("/programme/worklist/").content.decode()
     assert f'data-worklist-patient="{other.id}"' in html and f'href="/patients/{other.id}/"' not in html
@@ -64,5 +51,5 @@ def test_the_programme_role_sees_every_team_but_calls_and_opens_only_through_car
 
 
 def test_a_nurse_sees_only_her_teams_patients(team, nurse):
-    in_period(make_team("Ward B"), day_of_period=10, data_days=3)
+    patient_in_period(make_team("Ward B"), day_of_period=10, data_days=3, now=NOW)
     assert outreach_worklist(user=nurse, now=NOW) == []

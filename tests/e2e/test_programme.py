@@ -5,11 +5,10 @@ import datetime as dt
 
 import pytest
 
-from devices.services import enrol_device
 from patients.models import CareTimeEntry
-from tests.builders import make_device, make_patient, make_team, make_user
+from tests.builders import make_patient, make_team, make_user
 from tests.conftest import browser_login
-from tests.readings import add_readings
+from tests.readings import patient_in_period
 
 pytestmark = pytest.mark.e2e
 UTC = dt.UTC
@@ -27,18 +26,6 @@ def ward(live_server_url):
     return team
 
 
-def in_period(team, *, day_of_period, data_days, family_name):
-    """A patient on day `day_of_period` of their current 30-day period, with device data on its first days."""
-    patient = make_patient(team, timezone="UTC", family_name=family_name)
-    device, _ = make_device("weight_scale")
-    start = dt.datetime.now(UTC).date() - dt.timedelta(days=day_of_period - 1)
-    enrol_device(device=device, patient=patient, at=dt.datetime.combine(start, dt.time(0, 5), tzinfo=UTC))
-    add_readings(patient, "body_weight", [(dt.datetime.combine(start + dt.timedelta(days=i), dt.time(0, 10),
-                                                               tzinfo=UTC), 80) for i in range(data_days)],
-                 device=device, source="api")
-    return patient
-
-
 def test_a_nurse_times_her_work_and_sees_it_in_the_months_total_and_the_report(page, ward):
     patient = make_patient(ward, family_name="Timerperson", timezone="UTC")
     browser_login(page, "nurse1")
@@ -47,6 +34,8 @@ def test_a_nurse_times_her_work_and_sees_it_in_the_months_total_and_the_report(p
     page.locator('[data-timer="running"]').wait_for()
     # the injectable clock of the ledger: the timer started 12 minutes ago, not a test that sleeps
     CareTimeEntry.objects.filter(patient=patient).update(started_at=dt.datetime.now(UTC) - dt.timedelta(minutes=12))
+    page.reload()
+    page.wait_for_function("document.querySelector('[data-timer-elapsed]').textContent === '12'")
     page.select_option('[data-timer="running"] select[name="activity"]', "call")
     page.check('[data-timer="running"] input[name="interactive"]')
     page.click("[data-timer-stop]")
@@ -60,8 +49,8 @@ def test_a_nurse_times_her_work_and_sees_it_in_the_months_total_and_the_report(p
 
 
 def test_the_worklist_puts_10_days_with_5_left_ahead_of_14_with_12_left(page, ward):
-    comfortable = in_period(ward, day_of_period=19, data_days=14, family_name="Comfortable")
-    tight = in_period(ward, day_of_period=26, data_days=10, family_name="Tight")
+    comfortable = patient_in_period(ward, day_of_period=19, data_days=14)
+    tight = patient_in_period(ward, day_of_period=26, data_days=10)
     browser_login(page, "nurse1")
     page.goto("/programme/worklist/")
     rows = page.locator("[data-worklist-patient]")
