@@ -15,6 +15,8 @@ with the channel prefix `livebench`, and in one run measures two set-ups with th
   baseline: the same pub/sub layer and fan-out with no Django: a bare ASGI app under uvicorn that joins the
             ward group and forwards each message, fed by bare `group_send` calls at the same rate.
 
+BENCH_PROFILE=1 prints a py-spy profile of one web process during the load (inclusive share per frame).
+
 Frames lost = readings each dashboard should have received (every reading of its ward's patients) minus the
 distinct readings it received. Server-side `gap` notices (the consumer saw the layer drop a message and filled it
 from the database) are counted too. Every loop is bounded; servers and workers are stopped at the end.
@@ -126,6 +128,9 @@ def client_process(url: str, dashboards: list[tuple[int, str]], origin: str, rea
             async with websockets.connect(url.format(ward=ward), origin=origin, additional_headers=headers,
                                           max_queue=None, ping_interval=None, open_timeout=60) as socket:
                 await socket.recv()  # hello
+                # as the page does on every (re)connect: ask for what was missed (the catch-up reads the database)
+                since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+                await socket.send(orjson.dumps({"type": "resume", "since": since.isoformat()}).decode())
                 connected.append(index)
                 async for data in socket:
                     now = time.time()
@@ -292,6 +297,15 @@ def post_readings(port: int, token_of: dict[int, str], ward_of: dict[int, int], 
     return sent, total, statuses, latencies
 
 
+def start_profile(pid: int, seconds: float) -> tuple[subprocess.Popen, Path]:
+    """py-spy on one web process while the readings are posted (BENCH_PROFILE=1)."""
+    out = BASE_DIR / "var" / "bench-live-profile.txt"
+    proc = subprocess.Popen([str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(pid), "-d", str(int(seconds)),
+                             "-r", "50", "-f", "raw", "--nonblocking", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, out
+
+
 def stored_per_ward() -> dict[int, int]:
     """Readings in the database per ward: what the dashboards of each ward should have received."""
     from django.db import connection
@@ -432,6 +446,7 @@ def main() -> None:
             web_before = sum(cpu_seconds(server.pid) for server in servers)
             worker_before = cpu_seconds(worker.pid) if worker else 0
             client_before = cpu_seconds()
+            profile = start_profile(servers[0].pid, args.seconds) if os.environ.get("BENCH_PROFILE") else None
             began = time.monotonic()
             _, offered, statuses, post_latencies = post_readings(port, token_of, ward_of, args.rate, args.seconds)
             elapsed = time.monotonic() - began
@@ -445,6 +460,10 @@ def main() -> None:
                   f"{percentile(post_latencies, 50) * 1000:.1f} ms, p99 {percentile(post_latencies, 99) * 1000:.1f} ms",
                   flush=True)
             rows.append(summarise("django", sent, finish(), elapsed, offered))
+            if profile:
+                from ingest import profile_summary
+
+                profile_summary(*profile, top=25)
         finally:
             for server in servers:
                 stop(server)
