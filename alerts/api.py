@@ -13,7 +13,9 @@ from rest_framework.response import Response
 from alerts import services
 from alerts.models import Alert
 from alerts.selectors import alerts_visible_to
+from rpm import audit
 from rpm.api_errors import ErrorSerializer
+from rpm.models import AuditEvent
 from rpm.roles import IsClinician
 
 STATES = [*Alert.State.values, "unresolved"]
@@ -53,7 +55,10 @@ def alert_list(request: Request) -> Response:
     alerts = alerts_visible_to(request.user, state=query.validated_data.get("state"))
     if "patient" in query.validated_data:
         alerts = alerts.filter(patient_id=query.validated_data["patient"])
-    return Response(AlertSerializer(alerts[: query.validated_data["limit"]], many=True).data)
+    data = AlertSerializer(alerts[: query.validated_data["limit"]], many=True).data
+    audit.record_many(actor=request.user, action=AuditEvent.Action.VIEW, verb="alert.list",
+                      patient_ids=[alert["patient"] for alert in data])
+    return Response(data)
 
 
 def _act(request: Request, alert_id: int, action) -> Response:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 
@@ -36,6 +37,13 @@ class EmailNotifier:
     """High-severity alerts, when raised, worse or escalated, by Django's mail backend (console in development)."""
 
     events = (*RAISED, "escalated")
+
+    def __init__(self) -> None:
+        backend = settings.EMAIL_BACKEND
+        if not backend or (backend.endswith(".console.EmailBackend") and settings.RPM_ENV != "development"):
+            raise ImproperlyConfigured(
+                "e-mail notifier not started: no mail configuration (set EMAIL_HOST, or EMAIL_BACKEND); the "
+                "console backend is for development only, it would write patients' data to the logs")
 
     def send(self, *, alert: Alert, event: str, recipients: list[User]) -> None:
         if alert.severity != Severity.HIGH or event not in self.events:
@@ -64,8 +72,21 @@ def recipients_for(alert: Alert, event: str) -> list[User]:
     return [m.user for m in memberships]
 
 
+_refused: set[str] = set()
+
+
 def notifiers() -> list[Notifier]:
-    return [import_string(path)() for path in getattr(settings, "ALERT_NOTIFIERS", DEFAULT_NOTIFIERS)]
+    """The configured notifiers that can run; one that refuses (no mail configuration) is left out and said so,
+    once per process, and the others still run."""
+    started = []
+    for path in getattr(settings, "ALERT_NOTIFIERS", DEFAULT_NOTIFIERS):
+        try:
+            started.append(import_string(path)())
+        except ImproperlyConfigured as exc:
+            if path not in _refused:
+                _refused.add(path)
+                log.error("%s", exc)
+    return started
 
 
 def notify(alert: Alert, event: str) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from alerts import engine, services
+from alerts import engine, readiness, services
 
 
 @shared_task(name="alerts.evaluate_readings", acks_late=True)
@@ -42,3 +42,9 @@ def check_device_health() -> int:
 @shared_task(name="alerts.escalate", acks_late=True)
 def escalate() -> int:
     return len(services.escalate_due_alerts())
+
+
+@shared_task(name="alerts.beat_heartbeat", acks_late=True)
+def beat_heartbeat() -> None:
+    """Scheduled by beat, run by a worker: its time says alerting's schedule is running (alerts.readiness)."""
+    readiness.record_heartbeat()

@@ -45,8 +45,8 @@ class OpenAlertSerializer(serializers.ModelSerializer):
 def patient_list(request: Request) -> Response:
     patients = patients_visible_to(request.user).select_related("care_team")
     data = PatientSummarySerializer(patients, many=True).data
-    audit.record(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.list",
-                 detail={"count": len(data)})
+    audit.record_many(actor=request.user, action=AuditEvent.Action.VIEW, verb="patient.list",
+                      patient_ids=[patient["id"] for patient in data])
     return Response(data)
 
 

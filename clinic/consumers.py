@@ -22,8 +22,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from alerts import readiness
 from clinic import dashboard
 from clinic.live import LiveHub, team_group
+from rpm import audit, sessions
+from rpm.models import AuditEvent
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +61,19 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.gaps = 0
         self.touched: set[int] = set()  # patients with news since the last re-check: their NEWS2 is refreshed
         self.hub = LiveHub.for_this_loop()
+        headers = dict(self.scope.get("headers") or [])
+        audit.set_origin(ip=(self.scope.get("client") or [None])[0],
+                         user_agent=headers.get(b"user-agent", b"").decode("latin-1"))
+        self.session_key = getattr(self.scope.get("session"), "session_key", None)
+        # sign-out (this session) and deactivation (this user) close the socket at once, over the channel layer
+        self.session_groups = [sessions.user_group(user.pk)] + (
+            [sessions.session_group(self.session_key)] if self.session_key else [])
+        for group in self.session_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.expiry_watch = asyncio.ensure_future(self.watch_expiry())
         await self.refresh_scope(announce=False)
+        await self.audit("dashboard.live", self.visible)
         await self.send_json({"type": "hello", "at": _iso(_now()), "patients": sorted(self.visible),
                               "recheck_seconds": settings.LIVE_RECHECK_SECONDS})
         self.recheck = asyncio.ensure_future(self.recheck_loop())
@@ -67,8 +81,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "user"):
             return
-        if hasattr(self, "recheck"):
-            self.recheck.cancel()
+        for task in (getattr(self, "recheck", None), getattr(self, "expiry_watch", None)):
+            if task is not None:
+                task.cancel()
+        for group in getattr(self, "session_groups", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
         for handle in (self.flush_handle, self.gap_check):
             if handle is not None:
                 handle.cancel()
@@ -90,6 +107,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if events is None:
             await self.send_json({"type": "resync", "reason": "disconnected for longer than the catch-up window"})
         elif events:
+            await self.audit("dashboard.catch_up", {event["patient"] for event in events})
             await self.send_json({"type": "batch", "catch_up": True, "events": events})
 
     # --- events from the hub --------------------------------------------------------------------
@@ -149,6 +167,21 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "gap", "lost": len(overdue), "total_lost": self.gaps})
         await self.catch_up(min(at for _, _, at in overdue) - grace - dt.timedelta(seconds=5))
 
+    # --- the session's end ---------------------------------------------------------------------
+
+    async def watch_expiry(self) -> None:
+        """Close when the session's expiry date passes: it slides with the user's page activity, so it is
+        re-read when reached, and closed if it has not moved on (rpm.sessions)."""
+        while True:
+            expiry = await database_sync_to_async(sessions.session_expiry)(self.session_key)
+            if expiry is None:
+                await self.close(code=4401)
+                return
+            await asyncio.sleep(max(0.0, (expiry - _now()).total_seconds()) + 0.25)
+
+    async def session_end(self, event: dict) -> None:
+        await self.close(code=4401)
+
     # --- who may see what ---------------------------------------------------------------------
 
     async def recheck_loop(self) -> None:
@@ -162,7 +195,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 return
             await self.refresh_scope(announce=True)
             await self.refresh_news2()
-            await self.send_json({"type": "heartbeat", "at": _iso(_now())})
+            delayed = await database_sync_to_async(readiness.alerts_delayed)()
+            await self.send_json({"type": "heartbeat", "at": _iso(_now()), "alerts_delayed": delayed})
 
     async def refresh_news2(self) -> None:
         touched, self.touched = self.touched, set()
@@ -187,8 +221,14 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "patient", "event": "removed", "patient": patient_id})
         if added:
             tiles = await database_sync_to_async(dashboard.census)(user=self.user, now=_now(), patient_ids=added)
+            await self.audit("dashboard.census", {tile["id"] for tile in tiles})
             for tile in tiles:
                 await self.send_json({"type": "patient", "event": "added", "patient": tile["id"], "tile": tile})
+
+    async def audit(self, verb: str, patient_ids: set[int]) -> None:
+        """A row per patient whose data this socket is about to stream (or has just sent from the database)."""
+        await database_sync_to_async(audit.record_many)(actor=self.user, action=AuditEvent.Action.VIEW, verb=verb,
+                                                        patient_ids=patient_ids)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=orjson.dumps(content).decode())

@@ -19,6 +19,7 @@ from devices import readings
 from devices.models import DeviceAssignment
 from patients.models import Condition, Patient
 from patients.selectors import patients_visible_to
+from rpm import sessions
 from rpm.metrics import METRICS
 
 CATCH_UP_WINDOW = dt.timedelta(hours=1)
@@ -45,13 +46,10 @@ def visible_patient_ids(*, user) -> set[int]:
 
 
 def still_signed_in(*, user, session_key: str | None) -> bool:
-    """The socket's session still exists and its user is still active (logout or deactivation ends the socket)."""
-    from importlib import import_module
-
-    from django.conf import settings
+    """The socket's session still exists, has not expired, and its user is still active."""
     from django.contrib.auth import get_user_model
 
-    if not session_key or not import_module(settings.SESSION_ENGINE).SessionStore().exists(session_key):
+    if sessions.session_expiry(session_key) is None:
         return False
     return get_user_model().objects.filter(id=user.id, is_active=True).exists()
 

@@ -16,6 +16,15 @@ from devices import readings
 from devices.fhir import mapping, observations
 from patients.models import Patient
 
+# OWASP "CSV Injection": a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character gets a quote (OWASP's advice)."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
 CSV_COLUMNS = ["measured_at_utc", "measured_at_local", "metric", "value", "unit", "source", "device_serial",
                "received_at_utc"]
 
@@ -41,8 +50,10 @@ def readings_csv(*, patient: Patient, start: dt.datetime, end: dt.datetime) -> I
     yield flush()
     for measured_at, metric, value, unit, source, serial, received_at in readings_in_range(
             patient=patient, start=start, end=end):
-        writer.writerow([measured_at.astimezone(dt.UTC).isoformat(), measured_at.astimezone(tz).isoformat(), metric,
-                         repr(value), unit, source, serial or "", received_at.astimezone(dt.UTC).isoformat()])
+        # the value is a number (repr keeps its sign); every text cell could come from a device or a person
+        writer.writerow([measured_at.astimezone(dt.UTC).isoformat(), measured_at.astimezone(tz).isoformat(),
+                         neutralised(metric), repr(value), neutralised(unit), neutralised(source),
+                         neutralised(serial or ""), received_at.astimezone(dt.UTC).isoformat()])
         yield flush()
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alerts import readiness
 from alerts.selectors import facts_for, news2_status, rules_in_force
 from clinic import adherence, dashboard, summary, thresholds
 from devices.readings import latest_values
@@ -35,10 +36,16 @@ def home(request: HttpRequest) -> HttpResponse:
 def live_dashboard(request: HttpRequest) -> HttpResponse:
     """The nurse's live census and alert queue; the browser keeps it current over /ws/dashboard/."""
     now = timezone.now()
+    tiles, alerts = dashboard.census(user=request.user, now=now), dashboard.alert_queue(user=request.user)
+    audit.record_many(actor=request.user, action=AuditEvent.Action.VIEW, verb="dashboard.census",
+                      patient_ids=[tile["id"] for tile in tiles])
+    audit.record_many(actor=request.user, action=AuditEvent.Action.VIEW, verb="alert.list",
+                      patient_ids=[alert["patient"] for alert in alerts])
     return render(request, "clinic/dashboard.html", {
-        "tiles": dashboard.census(user=request.user, now=now),
-        "alerts": dashboard.alert_queue(user=request.user),
+        "tiles": tiles,
+        "alerts": alerts,
         "cursor": now.isoformat(), "conditions": Condition.choices,
+        "alerts_delayed": readiness.alerts_delayed(now=now),
         "metrics": {code: {"display": m.display, "unit": m.unit, "precision": m.precision}
                     for code, m in METRICS.items()},
     })

@@ -22,4 +22,6 @@ app.conf.beat_schedule = {
     # the readings table's monthly partitions: made months ahead, old ones dropped past the retention setting
     "devices-ensure-reading-partitions": {"task": "devices.ensure_reading_partitions", "schedule": 6 * 3600.0},
     "devices-drop-expired-readings": {"task": "devices.drop_expired_readings", "schedule": 24 * 3600.0},
+    # /readyz/ and the dashboard's "alerts are delayed" banner read its time (alerts.readiness)
+    "alerts-beat-heartbeat": {"task": "alerts.beat_heartbeat", "schedule": 30.0},
 }

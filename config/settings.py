@@ -6,9 +6,11 @@ Redis under var/ (config.embedded); importing them starts nothing, the entry
 points do (`make run`, `make test`, `manage.py` in development).
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
 
 from config import embedded
@@ -54,7 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "channels",
     "rpm",
@@ -74,8 +76,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "rpm.sessions.SessionLimitsMiddleware",
+    "rpm.two_factor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "rpm.headers.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out sign-in into the lockout answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,7 +115,7 @@ if os.environ.get("TEST_DATABASE_NAME"):  # lets several test runs share one ser
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
@@ -131,8 +139,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",  # first: its WWW-Authenticate makes a refused token 401, not 403
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "rpm.api_errors.AutoSchema",
@@ -167,7 +175,17 @@ CELERY_TASK_PUBLISH_RETRY = False
 # Who hears about an alert change (alerts.notifiers): the dashboards, and e-mail for high alerts.
 ALERT_NOTIFIERS = ["clinic.notifiers.InAppNotifier", "alerts.notifiers.EmailNotifier"]
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The console backend writes whole messages (MRNs, vitals) to the process's output, so only development gets it by
+# default; elsewhere EMAIL_HOST (SMTP) or EMAIL_BACKEND must be set, else the e-mail notifier refuses to start and
+# says so (alerts.notifiers).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend" if RPM_ENV == "development" else "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "rpm-alerts@localhost")
 
 # Device ingestion limits (DESIGN.md contract)
@@ -202,3 +220,74 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Security: roles, audit, readiness, mail (issue 11, sec-a) ----------------------------------------------------
+# Every audit row carries the address and user agent of the request it was written for (rpm.audit).
+MIDDLEWARE += ["rpm.middleware.AuditOriginMiddleware"]
+# Readiness (/readyz/, alerts.readiness): how long a worker may take to answer a ping, and how old beat's heartbeat
+# (every 30 s) may be before alerting counts as stalled and the dashboard says "alerts are delayed".
+READY_WORKER_TIMEOUT_SECONDS = float(os.environ.get("READY_WORKER_TIMEOUT_SECONDS", 1.0))
+READY_BEAT_MAX_AGE_SECONDS = envint("READY_BEAT_MAX_AGE_SECONDS", 120)
+
+# --- Sign-in, sessions, API tokens and response headers (issue 11, items 3-5) ------------------------------------
+PRODUCTION = RPM_ENV != "development"
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static", "csp",
+                   "drf_spectacular_sidecar"]
+TEMPLATES[0]["OPTIONS"]["context_processors"] += ["rpm.sessions.session_timer"]
+# django-axes checks for a lockout first; ModelBackend then checks the password
+AUTHENTICATION_BACKENDS = ["rpm.sign_in.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+
+# Sessions end after RPM_SESSION_IDLE_MINUTES without a request, and RPM_SESSION_ABSOLUTE_HOURS after sign-in
+# (rpm.sessions); the page warns RPM_SESSION_WARNING_SECONDS before the idle end.
+RPM_SESSION_IDLE_MINUTES = envint("RPM_SESSION_IDLE_MINUTES", 30)
+RPM_SESSION_ABSOLUTE_HOURS = envint("RPM_SESSION_ABSOLUTE_HOURS", 12)
+RPM_SESSION_WARNING_SECONDS = envint("RPM_SESSION_WARNING_SECONDS", 120)
+SESSION_COOKIE_AGE = RPM_SESSION_IDLE_MINUTES * 60
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, ending RPM_API_TOKEN_HOURS after issue.
+REST_KNOX = {"TOKEN_TTL": dt.timedelta(hours=envint("RPM_API_TOKEN_HOURS", 12)), "AUTH_HEADER_PREFIX": "Token",
+             "AUTO_REFRESH": False}
+
+# Lockout (django-axes): the RPM_SIGN_IN_FAILURE_LIMIT-th failure for a username, or from an address, locks
+# signing in there for RPM_LOCKOUT_MINUTES, on the login page, the token endpoint and Django admin.
+AXES_FAILURE_LIMIT = envint("RPM_SIGN_IN_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("RPM_LOCKOUT_MINUTES", 30))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "rpm.sign_in.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_PROXY_COUNT = envint("RPM_PROXY_COUNT", 1 if PRODUCTION else 0)  # proxies in front that add an address
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PRODUCTION else ["REMOTE_ADDR"]
+
+# Two-factor sign-in (django-otp, TOTP with recovery codes) for admins and physicians; on in production.
+RPM_REQUIRE_2FA = envbool("RPM_REQUIRE_2FA", PRODUCTION)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "RPM dashboard")
+
+# Content-Security-Policy (django-csp): scripts only from our static files or with the response's nonce.
+# Styles allow inline: plotly.js and Swagger UI insert <style> elements (no script can run from a style).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "font-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
+SPECTACULAR_SETTINGS.update({
+    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+})
+
+# Production: HTTPS only, behind a proxy that terminates TLS and says so in X-Forwarded-Proto.
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]  # the load balancer's probes speak plain HTTP
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)

@@ -411,8 +411,9 @@ def _create_users(*, password: str, wards: list[CareTeam]) -> list[User]:
     users["nurse2"].groups.add(groups[NURSE])
     users["physician1"].groups.add(groups[PHYSICIAN])
     users["admin1"].groups.add(groups[ADMIN])
-    # admin1 runs the fleet and the staff in /django-admin/; no care team, so no clinical views.
-    User.objects.filter(pk=users["admin1"].pk).update(is_staff=True, is_superuser=True)
+    # admin1 runs the fleet, care teams and configuration in /django-admin/ (staff, not a superuser: clinical
+    # models are absent there for admins, rpm.admin_access); no care team, so no clinical views anywhere.
+    User.objects.filter(pk=users["admin1"].pk).update(is_staff=True)
     CareTeamMembership.objects.bulk_create([
         CareTeamMembership(user=users["nurse1"], care_team=wards[0], role=CareTeamMembership.Role.NURSE),
         CareTeamMembership(user=users["nurse2"], care_team=wards[1], role=CareTeamMembership.Role.NURSE),

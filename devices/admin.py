@@ -1,15 +1,16 @@
 from django.contrib import admin
 
 from devices.models import Device, DeviceAssignment, DeviceCredential, IngestRejection, Reading
+from rpm.admin_access import ClinicalAdmin, OperationsAdmin, OperationsInline
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(OperationsInline):
     model = DeviceAssignment
     extra = 0
     raw_id_fields = ["patient"]
 
 
-class CredentialInline(admin.TabularInline):
+class CredentialInline(OperationsInline):
     model = DeviceCredential
     extra = 0
     fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
@@ -21,7 +22,7 @@ class CredentialInline(admin.TabularInline):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(OperationsAdmin):
     list_display = ["serial", "kind", "manufacturer", "model", "status", "battery_level", "firmware", "last_seen_at"]
     list_filter = ["status", "kind", "manufacturer"]
     search_fields = ["serial", "model"]
@@ -29,7 +30,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeviceAssignment)
-class DeviceAssignmentAdmin(admin.ModelAdmin):
+class DeviceAssignmentAdmin(OperationsAdmin):
     list_display = ["device", "patient", "started_at", "ended_at"]
     list_filter = ["ended_at"]
     search_fields = ["device__serial", "patient__mrn"]
@@ -37,7 +38,7 @@ class DeviceAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reading)
-class ReadingAdmin(admin.ModelAdmin):
+class ReadingAdmin(ClinicalAdmin):
     list_display = ["patient", "metric", "value", "unit", "measured_at", "received_at", "source", "device"]
     list_filter = ["metric", "source"]
     search_fields = ["patient__mrn", "device__serial", "device_message_id"]
@@ -47,7 +48,7 @@ class ReadingAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestRejection)
-class IngestRejectionAdmin(admin.ModelAdmin):
+class IngestRejectionAdmin(ClinicalAdmin):
     list_display = ["device", "at", "device_message_id", "errors"]
     search_fields = ["device__serial"]
     raw_id_fields = ["device"]

@@ -18,11 +18,13 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 
 from devices.device_api import Answer, DevicePost, answer_posts, refusal
+from rpm.headers import NO_STORE
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +101,8 @@ def _answer_on_this_thread(posts: list[DevicePost]) -> list[Answer]:
 
 
 def _security_headers() -> list[tuple[bytes, bytes]]:
-    """What Django's SecurityMiddleware and XFrameOptionsMiddleware add to a JSON answer."""
+    """What Django's SecurityMiddleware, XFrameOptionsMiddleware, rpm.headers.NoStoreMiddleware and django-csp's
+    CSPMiddleware add to a JSON answer (HSTS, for a secure request only, is added in DeviceReadings)."""
     headers = [(b"content-type", b"application/json")]
     if settings.SECURE_CONTENT_TYPE_NOSNIFF:
         headers.append((b"x-content-type-options", b"nosniff"))
@@ -108,7 +111,32 @@ def _security_headers() -> list[tuple[bytes, bytes]]:
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append((b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode()))
     headers.append((b"x-frame-options", getattr(settings, "X_FRAME_OPTIONS", "DENY").encode()))
+    headers.append((b"cache-control", NO_STORE.encode()))
+    policy = build_policy()
+    if policy:
+        headers.append((b"content-security-policy", policy.encode()))
     return headers
+
+
+def _hsts_header() -> tuple[bytes, bytes]:
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return b"strict-transport-security", value.encode()
+
+
+def _is_secure(scope) -> bool:
+    """As HttpRequest.is_secure(): https, or the proxy's header saying so (SECURE_PROXY_SSL_HEADER)."""
+    if scope.get("scheme") == "https":
+        return True
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    if not proxy:
+        return False
+    name = proxy[0].removeprefix("HTTP_").lower().replace("_", "-").encode()
+    return any(key == name and value.decode("latin-1").split(",")[0].strip() == proxy[1]
+               for key, value in scope["headers"])
 
 
 class DeviceReadings:
@@ -121,6 +149,9 @@ class DeviceReadings:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
             return await self.fallback(scope, receive, send)
+        secure = _is_secure(scope)
+        if settings.SECURE_SSL_REDIRECT and not secure:
+            return await self.fallback(scope, receive, send)  # Django answers the redirect to https
         if self.headers is None:
             self.headers = _security_headers()
         authorization, declared, host = "", None, ""
@@ -140,7 +171,8 @@ class DeviceReadings:
                 return
             answer = await GroupCommit.for_this_loop().submit(DevicePost(authorization, body, declared))
         await send({"type": "http.response.start", "status": answer.status,
-                    "headers": [*self.headers, (b"content-length", str(len(answer.body)).encode())]})
+                    "headers": [*self.headers, *([_hsts_header()] if secure and settings.SECURE_HSTS_SECONDS else []),
+                                (b"content-length", str(len(answer.body)).encode())]})
         await send({"type": "http.response.body", "body": answer.body})
 
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEvent(models.Model):
@@ -14,7 +15,7 @@ class AuditEvent(models.Model):
         ALERT = "alert"  # acknowledge, resolve, escalate, note: the verb goes in `verb`
         LOGIN = "login"
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="audit_events")
     action = models.CharField(max_length=10, choices=Action.choices)
@@ -24,6 +25,11 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, help_text="the address the request came from")
+    user_agent = models.CharField(max_length=255, blank=True)
+    # the hash chain (rpm.audit_chain): the previous row's hash, and this row's over its content and that
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False, unique=True)
 
     class Meta:
         ordering = ["-at"]

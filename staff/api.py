@@ -19,7 +19,7 @@ from staff import services
 
 class StaffInSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
-    password = serializers.CharField(min_length=10, write_only=True)
+    password = serializers.CharField(write_only=True, help_text="12 characters or more, not a common one")
     role = serializers.ChoiceField(choices=ROLES)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
@@ -63,6 +63,16 @@ def staff_list(request: Request) -> Response:
 def staff_deactivate(request: Request, user_id: int) -> Response:
     user = get_object_or_404(User, pk=user_id)
     services.deactivate_user(user=user, by=request.user)
+    return Response(StaffOutSerializer(user).data)
+
+
+@extend_schema(request=None, responses=StaffOutSerializer)
+@api_view(["POST"])
+@permission_classes([IsAdminRole])
+def staff_unlock(request: Request, user_id: int) -> Response:
+    """Lift the user's lockout after failed sign-ins."""
+    user = get_object_or_404(User, pk=user_id)
+    services.unlock_sign_in(user=user, by=request.user)
     return Response(StaffOutSerializer(user).data)
 
 

@@ -7,14 +7,17 @@ small and only the admin pages use them.
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from patients.models import CareTeam, CareTeamMembership
 from rpm import audit
@@ -116,11 +119,28 @@ def deactivate_user(*, user: User, by=None) -> User:
         raise StaffError("you cannot deactivate yourself", "user")
     user.is_active = False
     user.save(update_fields=["is_active"])
-    tokens, _ = Token.objects.filter(user=user).delete()
+    tokens, _ = AuthToken.objects.filter(user=user).delete()
     sessions = _delete_sessions_of(user)
     audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="staff.deactivate", target=user,
                  detail={"username": user.username, "sessions_ended": sessions, "tokens_deleted": tokens})
     return user
+
+
+@transaction.atomic
+def unlock_sign_in(*, user: User, by=None) -> int:
+    """Lift a lockout after failed sign-ins (django-axes) for this username, sooner than its cool-off."""
+    cleared = axes_reset(username=user.get_username())
+    audit.record(actor=by, action=AuditEvent.Action.CHANGE, verb="staff.unlock", target=user,
+                 detail={"username": user.username, "attempts_cleared": cleared})
+    return cleared
+
+
+def locked_out_usernames() -> set[str]:
+    """Usernames signing in is locked for now (their failures reached the limit within the cool-off)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    failures = (AccessAttempt.objects.filter(attempt_time__gte=since).values("username")
+                .annotate(failures=Sum("failures_since_start")).filter(failures__gte=settings.AXES_FAILURE_LIMIT))
+    return {row["username"] for row in failures}
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff-list"),
     path("staff/<int:user_id>/deactivate/", views.deactivate, name="staff-deactivate"),
     path("staff/<int:user_id>/reactivate/", views.reactivate, name="staff-reactivate"),
+    path("staff/<int:user_id>/unlock/", views.unlock, name="staff-unlock"),
     path("care-teams/", views.care_team_list, name="care-team-list"),
     path("care-teams/<int:team_id>/members/", views.add_member, name="care-team-add-member"),
     path("care-teams/<int:team_id>/members/<int:user_id>/remove/", views.remove_member,

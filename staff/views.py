@@ -39,8 +39,10 @@ class MemberForm(forms.Form):
 
 def _users_page(request: HttpRequest, form: StaffForm, status: int = 200) -> HttpResponse:
     users = list(services.staff_users())
+    locked = services.locked_out_usernames()
     for user in users:
         user.role = services.role_of(user)
+        user.locked_out = user.username in locked
     return render(request, "staff/users.html", {"form": form, "users": users}, status=status)
 
 
@@ -77,6 +79,15 @@ def reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id)
     services.reactivate_user(user=user, by=request.user)
     messages.success(request, f"Reactivated {user.username}.")
+    return redirect("staff-list")
+
+
+@require_POST
+@admin_required
+def unlock(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    services.unlock_sign_in(user=user, by=request.user)
+    messages.success(request, f"Unlocked signing in for {user.username}.")
     return redirect("staff-list")
 
 

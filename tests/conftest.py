@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from config.ports import free_port, wait_for_port  # noqa: F401  (re-exported to tests)
 from tests.builders import PASSWORD, make_device, make_patient, make_team, make_user
@@ -99,8 +99,8 @@ def signed_in(user) -> Client:
 
 def token_client(user) -> Client:
     """A client that calls the API with the user's `Authorization: Token <key>`, as scripts do."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(headers={"Authorization": f"Token {token.key}"})
+    _, key = AuthToken.objects.create(user=user)
+    return Client(headers={"Authorization": f"Token {key}"})
 
 
 @pytest.fixture

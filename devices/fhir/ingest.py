@@ -289,7 +289,7 @@ def store(*, sender: Sender, parsed: list[Parsed], atomic: bool, now: dt.datetim
                 record_telemetry(device_id=sender.device.device_id, telemetry=telemetry, at=now)
             break
         except Rollback:
-            record_rejections(sender.device.device_id, items, outcome.results)
+            record_rejections([(sender.device.device_id, items, outcome.results)])
             if atomic:
                 raise FhirError(422, [issue for i in sorted(failed) for issue in failed[i]]) from None
             refused.update(failed)

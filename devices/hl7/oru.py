@@ -257,7 +257,7 @@ def store(batches: list[DeviceBatch], mrns: list[str], *, now: dt.datetime) -> N
                 break
             record_telemetry(device_id=device.pk, telemetry=telemetry, at=now)
     if refused:
-        record_rejections(*refused_batch)  # for the admin's device page, after the rollback
+        record_rejections([refused_batch] if refused_batch else [])  # for the admin's device page, after the rollback
         raise Rejected("AE", refused)
 
 

@@ -78,7 +78,7 @@ def handle(*, serial: str, payload: bytes) -> dict:
     record_telemetry(device_id=device.device_id, telemetry=telemetry, at=timezone.now())
     outcome = ingest(patient_id=device.patient_id, items=items, source=Reading.Source.MQTT,
                      device_id=device.device_id, device_kind=device.kind)
-    record_rejections(device.device_id, items, outcome.results)
+    record_rejections([(device.device_id, items, outcome.results)])
     answer = {"status": 200, **outcome.summary()}
     if ref is not None:
         answer["ref"] = ref

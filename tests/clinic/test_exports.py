@@ -14,6 +14,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
+from devices.services import enrol_device, register_device
 from rpm.models import AuditEvent
 from tests.builders import make_device, make_team, make_user
 from tests.conftest import errors_of
@@ -168,3 +169,14 @@ def test_another_teams_physician_gets_404_for_exports(patient, readings, kind):
 def test_a_bad_export_range_is_a_400_naming_the_parameter(physician_client, patient):
     response = physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/", {"start": "soon"})
     assert response.status_code == 400 and "start" in errors_of(response)
+
+
+@pytest.mark.parametrize("serial", ["=HYPERLINK(\"http://x.invalid\")", "+1", "-1+2", "@SUM(A1)", "\tSN", "\rSN"])
+def test_a_serial_that_a_spreadsheet_would_run_is_exported_as_text(physician_client, patient, serial):
+    device = register_device(serial=serial, kind="pulse_oximeter")
+    enrol_device(device=device, patient=patient)
+    add_readings(patient, "spo2", [(DAY, 95)], device=device)
+    response = physician_client.get(f"/api/v1/patients/{patient.id}/export/csv/",
+                                    {"start": "2026-01-10T00:00:00Z", "end": "2026-01-10T00:00:01Z"})
+    (row,) = csv_rows(response)
+    assert row["device_serial"] == "'" + serial and row["value"] == "95.0"

@@ -37,6 +37,12 @@ def test_seed_creates_the_four_demo_users_in_their_groups(seeded):
     assert groups == {"nurse1": {"nurse"}, "nurse2": {"nurse"}, "physician1": {"physician"}, "admin1": {"admin"}}
 
 
+def test_the_demo_admin_uses_django_admin_without_being_a_superuser(seeded):
+    admin1 = User.objects.get(username="admin1")
+    assert admin1.is_staff and not admin1.is_superuser
+    assert not User.objects.filter(is_superuser=True).exists()
+
+
 def test_seed_creates_the_requested_number_of_patients_with_history(seeded):
     assert Patient.objects.count() == 8
     assert Reading.objects.count() > 1000

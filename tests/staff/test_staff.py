@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from patients.models import CareTeamMembership
 from rpm.models import AuditEvent
@@ -126,7 +126,7 @@ def test_a_deactivated_users_session_and_token_are_refused_at_once(admin_client,
     assert token_client.get("/api/v1/patients/").status_code in (401, 403)
     page = session.get("/")
     assert page.status_code == 302 and "/login/" in page["Location"]
-    assert not Token.objects.filter(user=nurse).exists()
+    assert not AuthToken.objects.filter(user=nurse).exists()
 
 
 def test_a_deactivated_user_cannot_sign_in_again(admin_api, team):
@@ -149,7 +149,7 @@ def test_clinicians_get_403_on_staff_pages_and_api(role, db):
     clinician = make_user(f"{role}-s", role=role)
     victim = make_user("victim", role="nurse")
     page = signed_in(f"{role}-s")
-    api = Client(headers={"Authorization": f"Token {Token.objects.create(user=clinician).key}"})
+    api = Client(headers={"Authorization": f"Token {AuthToken.objects.create(user=clinician)[1]}"})
     assert page.get("/staff/").status_code == 403
     assert page.get("/care-teams/").status_code == 403
     assert page.post(f"/staff/{victim.id}/deactivate/").status_code == 403

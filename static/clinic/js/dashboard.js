@@ -288,6 +288,11 @@ function apply(event) {
         dirty.add(event.patient);
       }
       break;
+    case "heartbeat":
+      if (event.alerts_delayed !== undefined) {
+        document.getElementById("alerts-delayed-banner").hidden = !event.alerts_delayed;
+      }
+      break;
     case "resync": location.reload(); break;
     case "gap": console.warn(`live updates: ${event.lost} lost by the server's layer, recovered from the database`); break;
     default: break;
