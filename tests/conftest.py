@@ -236,3 +236,15 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def run_async(scenario):
+    """Run an async scenario from a sync test, and answer its result. On a thread of its own: Playwright's sync API
+    leaves an event loop on the main thread once a browser test has run, where asgiref's async_to_sync refuses to
+    start. The scenario's database calls use other connections, so such tests need committed data."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import async_to_sync
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(async_to_sync(scenario)).result()

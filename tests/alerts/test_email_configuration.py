@@ -21,7 +21,7 @@ def start(**env) -> subprocess.CompletedProcess:
 
 def test_production_without_mail_configuration_refuses_the_email_notifier_and_says_so():
     out = start(**PRODUCTION)
-    assert out.stdout.split() == ["-", "InAppNotifier"]
+    assert out.stdout.split() == ["-", "InAppNotifier", "AppriseNotifier"]
     assert "e-mail notifier not started: no mail configuration (set EMAIL_HOST, or EMAIL_BACKEND)" in out.stderr
 
 
@@ -32,10 +32,12 @@ def test_production_never_falls_back_to_the_console_backend_even_when_asked():
 
 def test_production_with_an_smtp_host_sends_mail_by_smtp():
     out = start(**PRODUCTION, EMAIL_HOST="smtp.example.invalid")
-    assert out.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "InAppNotifier", "EmailNotifier"]
+    assert out.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend",
+                                  "InAppNotifier", "EmailNotifier", "AppriseNotifier"]
     assert "e-mail notifier" not in out.stderr
 
 
 def test_development_keeps_the_console_backend():
     out = start(RPM_ENV="development")
-    assert out.stdout.split() == ["django.core.mail.backends.console.EmailBackend", "InAppNotifier", "EmailNotifier"]
+    assert out.stdout.split() == ["django.core.mail.backends.console.EmailBackend",
+                                  "InAppNotifier", "EmailNotifier", "AppriseNotifier"]

@@ -4,14 +4,13 @@ audited, the patient's team is told in-app, and every path honours it while it l
 import datetime as dt
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from clinic.break_glass import open_break_glass
 from patients.models import BreakGlassAccess, Notice
 from rpm.models import AuditEvent
 from tests.builders import make_patient, make_team, make_user
 from tests.clinic.test_consumer import connected, sign_in
-from tests.conftest import errors_of, signed_in
+from tests.conftest import errors_of, run_async, signed_in
 
 PATHS = ["/patients/{id}/", "/api/v1/patients/{id}/", "/api/v1/patients/{id}/readings/?metric=heart_rate",
          "/api/v1/patients/{id}/export/csv/", "/api/v1/patients/{id}/export/fhir/", "/fhir/Patient/{id}",
@@ -117,7 +116,7 @@ def test_the_dashboard_socket_streams_a_break_glass_patient():
         comm = await connected(outsider)
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
     assert AuditEvent.objects.filter(verb="dashboard.live", actor=outsider, patient=patient).exists()
 
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 import redis
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -20,6 +19,7 @@ from devices.ingest import ingest
 from devices.models import Reading
 from patients.models import CareTeamMembership
 from tests.builders import make_patient, make_team, make_user
+from tests.conftest import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://localhost")
@@ -27,7 +27,7 @@ ORIGIN = (b"origin", b"http://localhost")
 
 def run(scenario):
     """Run an async scenario from a sync test (the consumer's DB calls need committed data)."""
-    async_to_sync(scenario)()
+    run_async(scenario)
 
 
 COOKIES: dict[int, tuple[bytes, bytes]] = {}

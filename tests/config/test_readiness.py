@@ -6,7 +6,6 @@ import re
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.core.cache import cache
 from django.test import Client
@@ -16,7 +15,7 @@ from alerts import readiness
 from alerts.tasks import beat_heartbeat
 from tests.builders import make_patient, make_team, make_user
 from tests.clinic.test_consumer import connected, drain, sign_in
-from tests.conftest import errors_of
+from tests.conftest import errors_of, run_async
 
 
 def readyz():
@@ -124,6 +123,6 @@ def test_an_open_dashboard_hears_when_alerts_become_delayed_and_when_they_recove
         await comm.disconnect()
         return before, after
 
-    before, after = async_to_sync(scenario)()
+    before, after = run_async(scenario)
     assert before and not any(e["alerts_delayed"] for e in before)
     assert after and after[-1]["alerts_delayed"] is True

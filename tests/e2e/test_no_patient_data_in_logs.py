@@ -89,7 +89,7 @@ def test_an_end_to_end_run_leaves_no_demo_patient_name_or_mrn_in_the_logs(
     at = dt.datetime.now(dt.UTC).isoformat()
     assert post(f"{base}/api/v1/readings/", token, {"id": "log-test-1", "metric": "heart_rate", "value": 160,
                                                     "unit": "/min", "measured_at": at}) == 201
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60  # a wait, not a time limit: a loaded machine takes longer
     while not Alert.objects.exists() and time.monotonic() < deadline:  # the worker judged it and raised an alert
         time.sleep(0.1)
     assert Alert.objects.exists()

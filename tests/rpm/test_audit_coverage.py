@@ -5,7 +5,6 @@ import datetime as dt
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.test import Client
 
 from alerts.models import Alert, AlertRule
@@ -13,6 +12,7 @@ from rpm.models import AuditEvent
 from tests.builders import PASSWORD, make_patient, make_team, make_user
 from tests.clinic.test_consumer import connected, events, sign_in
 from tests.clinic.test_consumer import store as store_reading
+from tests.conftest import run_async
 
 
 def seen(verb: str, **filters) -> set[int]:
@@ -75,7 +75,7 @@ def test_the_dashboard_socket_audits_its_patients_at_connect_and_at_catch_up():
         await events(comm)
         await comm.disconnect()
 
-    async_to_sync(scenario)()
+    run_async(scenario)
     assert seen("dashboard.live", actor=nurse) == {patient.id, quiet.id}
     assert seen("dashboard.catch_up", actor=nurse) == {patient.id}
 

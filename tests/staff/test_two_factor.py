@@ -42,8 +42,10 @@ def enrol(user) -> list[str]:
 
 
 def spend_current_code(user) -> None:
-    """A TOTP code is good once: let the next check accept the current one again (the same 30 s step)."""
-    TOTPDevice.objects.filter(user=user).update(last_t=-1)
+    """A TOTP code is good once: let the next check accept the current one again (the same 30 s step), and forget
+    earlier failures (django-otp refuses any code for 2^n seconds after the n-th failure)."""
+    TOTPDevice.objects.filter(user=user).update(last_t=-1, throttling_failure_count=0,
+                                                throttling_failure_timestamp=None)
 
 
 def test_a_physician_without_an_authenticator_is_sent_to_set_one_up(physician):
