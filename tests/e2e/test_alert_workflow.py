@@ -89,7 +89,7 @@ def test_a_desktop_notification_and_a_sound_for_a_new_high_alert_once_opted_in(b
 
     raise_spo2(patient, 85)
 
-    page.wait_for_function("window.__shown.length > 0")
+    page.wait_for_function("() => window.__shown.length > 0")
     assert page.evaluate("window.__shown") == [
         {"title": "New high alert", "body": "For a patient on Ward A: open the dashboard."}]
     assert page.evaluate("window.__played")[0].endswith("/static/clinic/sounds/alarm.wav")
@@ -107,11 +107,11 @@ def test_an_escalation_notifies_again_with_its_level(browser, live_server_url, w
     expect(page.locator("#connection")).to_have_text("● Live")
     page.click("#alarms")
     alert = raise_spo2(patient, 85)
-    page.wait_for_function("window.__shown.length === 1")
+    page.wait_for_function("() => window.__shown.length === 1")
 
     services.escalate_due_alerts(now=alert.opened_at + 5 * M)
 
-    page.wait_for_function("window.__shown.length === 2")
+    page.wait_for_function("() => window.__shown.length === 2")
     assert page.evaluate("window.__shown[1]") == "Escalated high alert (level 1)"
     item = page.locator(f'#open-alerts [data-alert="{alert.id}"]')
     expect(item.locator("[data-escalation]")).to_have_text("Escalation level 1 · notified doc1")

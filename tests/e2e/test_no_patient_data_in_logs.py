@@ -27,7 +27,7 @@ PASSWORD = "demo-password-for-log-test"
 
 
 @pytest.fixture
-def demo(tmp_path, monkeypatch, transactional_db):
+def demo(tmp_path, monkeypatch, transactional_db, default_rules):  # an earlier test may have flushed the rules
     monkeypatch.setenv("RPM_VAR_DIR", str(tmp_path))
     call_command("seed_demo", password=PASSWORD, patients=4, days=1)
     return json.loads((tmp_path / "demo" / "device-tokens.json").read_text())["devices"]

@@ -35,7 +35,7 @@ def test_a_nurse_times_her_work_and_sees_it_in_the_months_total_and_the_report(p
     # the injectable clock of the ledger: the timer started 12 minutes ago, not a test that sleeps
     CareTimeEntry.objects.filter(patient=patient).update(started_at=dt.datetime.now(UTC) - dt.timedelta(minutes=12))
     page.reload()
-    page.wait_for_function("document.querySelector('[data-timer-elapsed]').textContent === '12'")
+    page.wait_for_function("() => document.querySelector('[data-timer-elapsed]').textContent === '12'")
     page.select_option('[data-timer="running"] select[name="activity"]', "call")
     page.check('[data-timer="running"] input[name="interactive"]')
     page.click("[data-timer-stop]")
