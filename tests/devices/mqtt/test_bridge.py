@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -20,24 +18,11 @@ import pytest
 from config.ports import port_open
 from devices.models import Device, Reading
 from tests.builders import make_device
-from tests.conftest import BASE_DIR, free_port, server_env, wait_for_port
+from tests.conftest import free_port, server_env, wait_for_port
+from tests.processes import Process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PREFIX = f"rpmtest-{uuid.uuid4().hex[:8]}"
-
-
-def _process(args: list[str], env: dict, log_name: str) -> subprocess.Popen:
-    log = open(BASE_DIR / "var" / log_name, "w")  # noqa: SIM115  (closed with the process)
-    return subprocess.Popen([sys.executable, *args], cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session", params=["amqtt", "mosquitto"])
@@ -49,12 +34,13 @@ def broker(request):
         yield "127.0.0.1", 1883
         return
     port = free_port()
-    proc = _process(["-m", "config.mqtt_broker", "--port", str(port)], dict(os.environ), f"test-amqtt-{port}.log")
+    broker = Process([sys.executable, "-m", "config.mqtt_broker", "--port", str(port)], env=dict(os.environ),
+                     log_name=f"test-amqtt-{port}.log")
     try:
         wait_for_port(port)
         yield "127.0.0.1", port
     finally:
-        _stop(proc)
+        broker.stop()
 
 
 @pytest.fixture(scope="session")
@@ -63,16 +49,16 @@ def bridge(broker, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         env = server_env()
     log_name = f"test-mqtt-bridge-{port}.log"
-    proc = _process(["manage.py", "mqtt_bridge", "--url", f"mqtt://{host}:{port}", "--prefix", PREFIX,
-                     "--client-id", f"{PREFIX}-bridge-{port}"], env, log_name)
+    bridge = Process([sys.executable, "manage.py", "mqtt_bridge", "--url", f"mqtt://{host}:{port}", "--prefix",
+                      PREFIX, "--client-id", f"{PREFIX}-bridge-{port}"], env=env, log_name=log_name)
     try:
         deadline = time.monotonic() + 60  # the bridge says when it is subscribed; a message before that is lost
-        while "subscribed to" not in (BASE_DIR / "var" / log_name).read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, (BASE_DIR / "var" / log_name).read_text()
+        while "subscribed to" not in bridge.output():
+            assert bridge.proc.poll() is None and time.monotonic() < deadline, bridge.output()
             time.sleep(0.1)
         yield broker
     finally:
-        _stop(proc)
+        bridge.stop()
 
 
 class Device_:
