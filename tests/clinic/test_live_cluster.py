@@ -17,14 +17,11 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
-from django.test import Client
-from websockets.sync.client import connect
 
 from clinic.live import channel_for, team_group
 from tests.builders import make_device, make_patient, make_team, make_user
 from tests.conftest import free_port, server_env, wait_for_port, web_server_command
-from tests.processes import REDIS_SERVER, Process, start_redis
+from tests.processes import REDIS_SERVER, Process, dashboard, start_redis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REDIS_CLI = str(Path(REDIS_SERVER).with_name("redis-cli"))
@@ -74,14 +71,6 @@ def redis_cluster(request, tmp_path):
     finally:
         for node in nodes:
             node.stop()
-
-
-def dashboard(base_url: str, user):
-    client = Client()
-    client.force_login(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    return connect(base_url.replace("http://", "ws://") + "/ws/dashboard/",
-                   additional_headers={"Cookie": cookie, "Origin": base_url})
 
 
 def post(base_url: str, token: str, reading: dict) -> int:

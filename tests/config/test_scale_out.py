@@ -11,16 +11,13 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from websockets.sync.client import connect
 
 from alerts.defaults import install_default_rules
 from alerts.models import Alert, AlertRule
 from devices.models import Reading
 from tests.builders import make_device, make_patient, make_team, make_user
 from tests.conftest import free_port, server_env, wait_for_port, web_server_command
-from tests.processes import Process, celery_worker_command, start_redis, wait_for
+from tests.processes import Process, celery_worker_command, dashboard, start_redis, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,14 +64,6 @@ def cluster_of_processes():
     finally:
         for process in reversed(started):
             process.stop()
-
-
-def dashboard(base_url: str, user):
-    client = Client()
-    client.force_login(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    return connect(base_url.replace("http://", "ws://") + "/ws/dashboard/",
-                   additional_headers={"Cookie": cookie, "Origin": base_url})
 
 
 def test_a_reading_posted_to_one_web_process_reaches_a_dashboard_on_the_other(cluster_of_processes):

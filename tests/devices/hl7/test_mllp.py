@@ -6,10 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
 
 import pytest
@@ -19,7 +16,8 @@ from django.test import Client
 
 from devices.models import Device, Reading
 from tests.builders import make_device, make_patient, make_team, make_user
-from tests.conftest import BASE_DIR, free_port, server_env, wait_for_port
+from tests.conftest import free_port, server_env, wait_for_port
+from tests.processes import Process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 # ../shared/clinical/hl7v2-oru-example.txt, segment by segment (copied so the suite does not need shared/)
@@ -45,19 +43,13 @@ def mllp_port(django_db_setup, django_db_blocker):
     port = free_port()
     with django_db_blocker.unblock():
         env = server_env()
-    log = open(BASE_DIR / "var" / f"test-mllp-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "manage.py", "mllp_listener", "--port", str(port)], cwd=BASE_DIR,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    listener = Process([sys.executable, "manage.py", "mllp_listener", "--port", str(port)], env=env,
+                       log_name=f"test-mllp-{port}.log")
     try:
         wait_for_port(port)
         yield port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        listener.stop()
 
 
 def hl7_time(at: dt.datetime) -> str:
