@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
+from clinic.exports import neutralised
 from clinic.periods import episode_start_dates
 from devices import readings
 from patients import care_time
@@ -192,7 +193,9 @@ def report_csv(report: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in report.rows:
         last = row.periods[-1] if row.periods else None
-        writer.writerow([row.patient.id, row.patient.mrn, row.patient.care_team.name, row.practitioner,
+        # names and MRNs are typed by people: neutralised as every export's text cells are (clinic.exports)
+        writer.writerow([row.patient.id, neutralised(row.patient.mrn), neutralised(row.patient.care_team.name),
+                         neutralised(row.practitioner or ""),
                          last.start.isoformat() if last else "", last.end.isoformat() if last else "",
                          row.data_days, row.minutes, "yes" if row.interactive_communication else "no",
                          " ".join(row.codes), "; ".join(row.blocked)])

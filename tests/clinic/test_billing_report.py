@@ -211,3 +211,13 @@ def test_a_bad_period_on_the_page_and_the_csv_is_a_400_naming_period(nurse):
     for url in ("/programme/billing/", "/programme/billing.csv"):
         response = client.get(url, {"period": "2026-00"})
         assert response.status_code == 400 and "period: must be a month as YYYY-MM" in response.content.decode()
+
+
+def test_the_csv_neutralises_a_care_team_name_a_spreadsheet_would_run_as_a_formula(nurse, patient):
+    patient.care_team.name = "=HYPERLINK(\"http://example.invalid\")"
+    patient.care_team.save()
+    device = enrolled(patient)
+    data_on(patient, device, days_from(dt.date(2026, 10, 1), 16))
+    response = signed_in(nurse).get("/programme/billing.csv", {"period": "2026-10"})
+    (line,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert line["care_team"] == "'=HYPERLINK(\"http://example.invalid\")"
