@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import random
 import resource
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,6 +187,21 @@ class Connection:
             self.writer.close()
 
 
+@contextmanager
+def collector_paused():
+    """The load generator's own garbage collector paused while it measures: a full collection of this process
+    (Django loaded, thousands of prebuilt requests) stalled every request in flight for 50 to 100 ms, and that was
+    counted as the server's latency."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 @dataclass
 class Run:
     requests: int
@@ -218,8 +235,9 @@ async def closed_loop(port: int, requests: list[bytes], connections: int, count_
         finally:
             conn.close()
 
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(connections)))
+    with collector_paused():
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
     return Run(len(requests), time.perf_counter() - start, latencies, statuses, stored)
 
 
@@ -242,15 +260,16 @@ async def open_loop(port: int, requests: list[bytes], rate: float) -> Run:
         statuses[status] = statuses.get(status, 0) + 1
         idle.append(conn)
 
-    start = time.perf_counter()
-    tasks = []
-    for i, raw in enumerate(requests):
-        scheduled = start + i / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(raw, scheduled)))
-    await asyncio.gather(*tasks)
+    with collector_paused():
+        start = time.perf_counter()
+        tasks = []
+        for i, raw in enumerate(requests):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(raw, scheduled)))
+        await asyncio.gather(*tasks)
     for conn in idle:
         conn.close()
     return Run(len(requests), time.perf_counter() - start, latencies, statuses)
@@ -260,24 +279,39 @@ async def open_loop(port: int, requests: list[bytes], rate: float) -> Run:
 
 
 def server_command(server: str, fd: int, processes: int, app: str = "config.asgi:application") -> list[str]:
+    """daphne and gunicorn for comparison, on an inherited socket (uvicorn runs as the Procfile runs it)."""
     if server == "gunicorn":  # WSGI: the sync view runs on the worker's own thread, no per-request thread hop
         return [PYTHON, "-m", "gunicorn", "--bind", f"fd://{fd}", "-w", str(processes), "-k", "gthread",
                 "--threads", "8", "--keep-alive", "30", "--log-level", "warning",
                 "django.core.wsgi:get_wsgi_application()"]
-    if server == "uvicorn":  # as the Procfile runs it
-        return [PYTHON, "-m", "uvicorn", "--fd", str(fd), "--loop", "uvloop", "--http", "httptools", "--lifespan",
-                "off", "--no-access-log", "--log-level", "warning", app]
     return [PYTHON, "-m", "daphne", "-v", "0", "--fd", str(fd), app]
 
 
 class Servers:
-    """N server processes on one port: daphne through SO_REUSEPORT sockets (the kernel spreads connections),
-    gunicorn through its own pre-forked workers on one socket."""
+    """N server processes on one port: uvicorn as production runs it (config.web: each process binds the port with
+    SO_REUSEPORT), daphne through inherited SO_REUSEPORT sockets (the kernel spreads connections), gunicorn through
+    its own pre-forked workers on one socket."""
 
     def __init__(self, server: str, processes: int, env: dict[str, str], log_dir: Path,
                  app: str = "config.asgi:application"):
         self.sockets = []
         self.procs: list[subprocess.Popen] = []
+        if server == "uvicorn":
+            # config.web's own sockets, not an inherited descriptor: `uvicorn --fd` takes any descriptor for a Unix
+            # socket, so the TCP connections it accepts lack TCP_NODELAY and every answer waits ~40 ms on a delayed
+            # ACK. The port is held by a bound socket that never listens, so it takes no connections.
+            holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            holder.bind(("127.0.0.1", 0))
+            self.sockets.append(holder)
+            self.port = holder.getsockname()[1]
+            for n in range(processes):
+                log = open(log_dir / f"{server}-{processes}-{n}.log", "wb")  # noqa: SIM115  (closed with the process)
+                self.procs.append(subprocess.Popen(
+                    [PYTHON, "-m", "config.web", "--host", "127.0.0.1", "--port", str(self.port), "--app", app],
+                    cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT))
+            return
         port = 0
         for _ in range(1 if server == "gunicorn" else processes):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -115,6 +115,7 @@ def serve_bare(port: int, redis_url: str) -> None:
 def client_process(url: str, dashboards: list[tuple[int, str]], origin: str, ready, stop, results) -> None:
     """Connect these dashboards ((ward, cookie)), then record every reading event until told to stop."""
     import websockets
+    from ingest import collector_paused
 
     async def run() -> None:
         latencies: list[float] = []
@@ -163,7 +164,8 @@ def client_process(url: str, dashboards: list[tuple[int, str]], origin: str, rea
                      "connect_seconds": connect_seconds,
                      "gaps": gaps[0], "frames": frames[0], "wards": [w for w, _ in dashboards]})
 
-    asyncio.run(run())
+    with collector_paused():  # a client's own full collection would be counted as the server's latency
+        asyncio.run(run())
 
 
 def run_clients(url: str, dashboards: list[tuple[int, str]], origin: str, processes: int):
@@ -253,7 +255,7 @@ def post_readings(port: int, token_of: dict[int, str], ward_of: dict[int, int], 
                   seconds: float) -> tuple[dict[int, int], int, dict[int, int], list[float]]:
     """Single-reading posts to POST /api/v1/readings/ at `rate` a second in an open loop (bench/ingest.py's
     keep-alive client), patients in turn; answers (ward -> readings stored, posts, statuses, post latencies)."""
-    from ingest import OPEN_LOOP_TIMEOUT, Connection, http_post
+    from ingest import OPEN_LOOP_TIMEOUT, Connection, collector_paused, http_post
 
     patients = random.Random(1).sample(list(token_of), len(token_of))
     total = int(rate * seconds)
@@ -293,7 +295,8 @@ def post_readings(port: int, token_of: dict[int, str], ward_of: dict[int, int], 
         for conn in idle:
             conn.close()
 
-    asyncio.run(run())
+    with collector_paused():
+        asyncio.run(run())
     return sent, total, statuses, latencies
 
 

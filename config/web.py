@@ -10,6 +10,7 @@ The uvicorn settings live here once, for the Procfile, the tests and the benches
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import socket
 
@@ -47,9 +48,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default=os.environ.get("RPM_BIND", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("RPM_WEB_PORT", "8000")))
+    parser.add_argument("--app", default="config.asgi:application", help=argparse.SUPPRESS)  # bench's bare app
     args = parser.parse_args()
-    server = uvicorn.Server(config(host=args.host, port=args.port))
-    server.run(sockets=[bind(args.host, args.port)])
+    settings = config(host=args.host, port=args.port, app=args.app)
+    settings.load()  # Django and every module, before the freeze below
+    # A full collection walks every tracked object, and a loaded Django holds hundreds of thousands that live as
+    # long as the process: each full collection stalled every request for 50 to 100 ms (bench/ingest.py's open
+    # loop, p99). Frozen, they are not walked again; what requests leave behind is collected as before.
+    gc.collect()
+    gc.freeze()
+    uvicorn.Server(settings).run(sockets=[bind(args.host, args.port)])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A single reading costs little to store but a lot to carry through Django (middle
 hop per request) and to commit alone (a WAL flush, an enqueue and a publish each). Here a post is read straight off
 the ASGI connection and handed to this process's `GroupCommit`: posts that arrive while commits are under way wait
 for the next one, which answers them all through `devices.device_api.answer_posts` (one credential query, one
-statement, one commit, one announcement). Each device is answered only after its rows are committed. Under light
+statement, one commit, one announcement, made after the devices have their answers). Each device is answered only
+after its rows are committed. Under light
 load a group is one post and nothing waits; under heavy load groups grow and the cost per post falls.
 
 Everything else (another method, another path) goes to Django. What Django's middleware would add to this
@@ -24,6 +25,7 @@ from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 
 from devices.device_api import Answer, DevicePost, answer_posts, refusal
+from devices.signals import StoredReading, announce_readings, announcements_held
 from rpm.headers import NO_STORE
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ class GroupCommit:
         self.waiting: list[tuple[DevicePost, asyncio.Future]] = []
         self.committers = 0
         self.threads = ThreadPoolExecutor(max_workers=COMMITS_IN_FLIGHT, thread_name_prefix="ingest-group-commit")
+        # announcements (the evaluation enqueue, the live publish) after the devices have their answers, one at a
+        # time in commit order, so that a commit thread is free for the next group meanwhile
+        self.announcer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-announce")
 
     async def submit(self, post: DevicePost) -> Answer:
         future = asyncio.get_running_loop().create_future()
@@ -79,23 +84,37 @@ class GroupCommit:
         try:
             while self.waiting:
                 group = self._next_group()
+                stored: list[StoredReading] = []
                 try:
-                    answers = await loop.run_in_executor(self.threads, _answer_on_this_thread, [p for p, _ in group])
+                    answers, stored = await loop.run_in_executor(self.threads, _answer_on_this_thread,
+                                                                 [p for p, _ in group])
                 except Exception:
                     log.exception("device ingest: a group of %d posts failed", len(group))
                     answers = [refusal(500, "the server failed; nothing was stored")] * len(group)
                 for (_, future), answer in zip(group, answers, strict=True):
                     if not future.done():  # a client that hung up has its readings stored all the same
                         future.set_result(answer)
+                if stored:
+                    loop.run_in_executor(self.announcer, _announce_on_this_thread, stored)
         finally:
             self.committers -= 1
 
 
-def _answer_on_this_thread(posts: list[DevicePost]) -> list[Answer]:
+def _answer_on_this_thread(posts: list[DevicePost]) -> tuple[list[Answer], list[StoredReading]]:
     # what Django's request_started/finished do for a request: a broken or pooled-out connection is let go
     close_old_connections()
     try:
-        return answer_posts(posts)
+        with announcements_held() as stored:
+            return answer_posts(posts), stored
+    finally:
+        close_old_connections()
+
+
+def _announce_on_this_thread(stored: list[StoredReading]) -> None:
+    # announce_readings logs a failing receiver; the sweep evaluates what was not announced
+    close_old_connections()
+    try:
+        announce_readings(stored)
     finally:
         close_old_connections()
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.dispatch import Signal
@@ -31,8 +34,28 @@ class StoredReading:
     quality: str = "ok"
 
 
+_held = threading.local()
+
+
+@contextmanager
+def announcements_held() -> Iterator[list[StoredReading]]:
+    """Within this block (on this thread) announce_readings collects the readings instead of sending them; the
+    caller announces them when it chooses. The device API's group commit answers its devices first: the
+    announcement is an enqueue and a publish that no device waits for."""
+    held: list[StoredReading] = []
+    _held.readings = held
+    try:
+        yield held
+    finally:
+        _held.readings = None
+
+
 def announce_readings(readings: list[StoredReading]) -> None:
     if not readings:
+        return
+    held = getattr(_held, "readings", None)
+    if held is not None:
+        held.extend(readings)
         return
     for receiver, outcome in readings_stored.send_robust(sender=StoredReading, readings=readings):
         if isinstance(outcome, Exception):
