@@ -460,7 +460,7 @@ PROFILE_MODULES = ("devices/", "alerts/", "clinic/", "django/db/", "redis/", "ce
 def start_profile(servers: Servers, tag: str) -> tuple[subprocess.Popen, Path]:
     out = BASE_DIR / "var" / "bench" / f"profile-{tag}.txt"
     proc = subprocess.Popen([str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(servers.procs[0].pid), "-d",
-                             str(OFFERED_SECONDS), "-r", "50", "-f", "raw", "--nonblocking", "-o", str(out)],
+                             str(OFFERED_SECONDS), "-r", "50", "-f", "raw", "--nonblocking", "--gil", "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, out
 

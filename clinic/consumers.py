@@ -57,6 +57,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.gaps = 0
         self.touched: set[int] = set()  # patients with news since the last re-check: their NEWS2 is refreshed
         self.hub = LiveHub.for_this_loop()
+        # live frames go straight to the server (config.asgi.WithRawSend); everything else through Channels
+        self.raw_send = self.scope.get("raw_send") or self.base_send
         headers = dict(self.scope.get("headers") or [])
         audit.set_origin(ip=(self.scope.get("client") or [None])[0],
                          user_agent=headers.get(b"user-agent", b"").decode("latin-1"))
@@ -101,9 +103,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         events = await read_concurrently(dashboard.missed_events)(user=self.user, since=since, now=_now())
         if events is None:
             await self.send_json({"type": "resync", "reason": "disconnected for longer than the catch-up window"})
-        elif events:
+            return
+        if events:
             await self.audit("dashboard.catch_up", {event["patient"] for event in events})
-            await self.send_json({"type": "batch", "catch_up": True, "events": events})
+        # sent even when nothing was missed: the client knows its catch-up is complete
+        await self.send_json({"type": "batch", "catch_up": True, "events": events})
 
     # --- events from the hub --------------------------------------------------------------------
 
@@ -114,7 +118,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if text is None:
             return
         self.touched |= frame.patients & self.visible
-        asyncio.ensure_future(self.send(text_data=text))
+        asyncio.ensure_future(self.raw_send({"type": "websocket.send", "text": text}))
 
     def track_sequence(self, group: str, seq: int) -> None:
         """Notice a message the layer lost: pub/sub drops silently when a subscriber falls behind."""

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import receiver
 
 from alerts.signals import patient_reviewed
@@ -193,7 +193,9 @@ def push_readings(readings: list[StoredReading]) -> None:
     by_patient: dict[int, list[StoredReading]] = {}
     for r in readings:
         by_patient.setdefault(r.patient_id, []).append(r)
-    teams = dict(Patient.objects.filter(id__in=list(by_patient)).values_list("id", "care_team_id"))
+    with connection.cursor() as cursor:  # plain SQL: at 1,000 posts/s the ORM's compile was a tenth of this push
+        cursor.execute(f"SELECT id, care_team_id FROM {Patient._meta.db_table} WHERE id = ANY(%s)", [list(by_patient)])
+        teams = dict(cursor.fetchall())
     messages = []
     for patient_id, own in by_patient.items():
         if teams.get(patient_id) is None:

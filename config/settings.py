@@ -237,11 +237,14 @@ READY_WORKER_TIMEOUT_SECONDS = float(os.environ.get("READY_WORKER_TIMEOUT_SECOND
 READY_BEAT_MAX_AGE_SECONDS = envint("READY_BEAT_MAX_AGE_SECONDS", 120)
 # Break-glass access to a patient outside one's care teams lasts this long (clinic.break_glass).
 BREAK_GLASS_MINUTES = envint("BREAK_GLASS_MINUTES", 60)
-# Access logs (uvicorn's when it is on, runserver's) keep paths without their query strings (rpm.log_filters).
+# Access logs (uvicorn's when WEB_ACCESS_LOG=1, runserver's) keep paths without their query strings
+# (rpm.log_filters). uvicorn's is off by default: the proxy in front keeps one (docs/deploy.md), and a line per
+# device post cost the web process a tenth of its CPU at 1,000 posts/s.
+WEB_ACCESS_LOG = os.environ.get("WEB_ACCESS_LOG", "0") == "1"
 LOGGING["filters"] = {"redact_query": {"()": "rpm.log_filters.RedactQueryStrings"}}
-for _access_log in ("uvicorn.access", "django.server"):
-    LOGGING["loggers"][_access_log] = {"handlers": ["console"], "filters": ["redact_query"], "level": "INFO",
-                                       "propagate": False}
+for _access_log, _on in (("uvicorn.access", WEB_ACCESS_LOG), ("django.server", True)):
+    LOGGING["loggers"][_access_log] = {"handlers": ["console"], "filters": ["redact_query"],
+                                       "level": "INFO" if _on else "WARNING", "propagate": False}
 
 # --- Sign-in, sessions, API tokens and response headers (issue 11, items 3-5) ------------------------------------
 PRODUCTION = RPM_ENV != "development"

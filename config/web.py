@@ -22,12 +22,14 @@ BACKLOG = int(os.environ.get("WEB_BACKLOG", "4096"))
 # permessage-deflate costs a compression per frame per socket; dashboard frames are small JSON, so with a thousand
 # sockets it is the largest CPU cost of the fan-out and saves little bandwidth.
 WS_PER_MESSAGE_DEFLATE = os.environ.get("WEB_WS_DEFLATE", "0") == "1"
+# a line per request; the proxy in front keeps its own (config.settings turns the logger on to match)
+ACCESS_LOG = os.environ.get("WEB_ACCESS_LOG", "0") == "1"
 
 
 def config(*, host: str, port: int, app="config.asgi:application") -> uvicorn.Config:
     return uvicorn.Config(
         app, host=host, port=port, loop="uvloop", http="httptools", ws="websockets-sansio",
-        lifespan="off", access_log=False, backlog=BACKLOG, ws_per_message_deflate=WS_PER_MESSAGE_DEFLATE,
+        lifespan="off", access_log=ACCESS_LOG, backlog=BACKLOG, ws_per_message_deflate=WS_PER_MESSAGE_DEFLATE,
         ws_ping_interval=20.0, ws_ping_timeout=20.0, timeout_graceful_shutdown=10,
     )
 

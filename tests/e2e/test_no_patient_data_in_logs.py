@@ -38,9 +38,9 @@ def logged_server(demo):
     """The Procfile's web process with its access log on, its output kept."""
     port = free_port()
     path = BASE_DIR / "var" / f"test-web-logged-{port}.log"
-    command = [arg for arg in web_server_command(port) if arg != "--no-access-log"]
     with open(path, "w") as log:
-        proc = subprocess.Popen(command, cwd=BASE_DIR, env=server_env(), stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(web_server_command(port), cwd=BASE_DIR, env={**server_env(), "WEB_ACCESS_LOG": "1"},
+                                stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         try:
             wait_for_port(port)
