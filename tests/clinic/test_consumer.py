@@ -220,6 +220,21 @@ def test_catch_up_never_includes_another_teams_patients(ward_a, ward_b):
     run(scenario)
 
 
+def test_resume_with_nothing_missed_is_answered_with_an_empty_catch_up(ward_a):
+    """The page (and a load generator) learns that its catch-up is complete even when there was nothing to send."""
+    _, nurse, _ = ward_a
+
+    async def scenario():
+        comm = await connected(nurse)
+        since = dt.datetime.now(dt.UTC).isoformat()
+        await comm.send_to(text_data=json.dumps({"type": "resume", "since": since}))
+        frame = json.loads(await comm.receive_from(timeout=3))
+        await comm.disconnect()
+        assert frame == {"type": "batch", "catch_up": True, "events": []}
+
+    run(scenario)
+
+
 def test_cursor_older_than_an_hour_asks_the_browser_to_reload(ward_a):
     _, nurse, _ = ward_a
 
