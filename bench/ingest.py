@@ -435,7 +435,8 @@ def single_posts(servers: Servers, tokens: list[str], tag: str, label: str) -> l
                  f"{client_cpu() - gen0:.1f} s)")
     print(lines[-1], flush=True)
     requests = single_requests(tokens, OFFERED_RATE * OFFERED_SECONDS, f"{tag}open")
-    profiler = start_profile(servers, tag) if PROFILE else None
+    profiler = start_profile(servers.procs[0].pid, OFFERED_SECONDS,
+                             BASE_DIR / "var" / "bench" / f"profile-{tag}.txt") if PROFILE else None
     cpu0 = servers.cpu_seconds()
     run = asyncio.run(open_loop(servers.port, requests, OFFERED_RATE))
     cpu = servers.cpu_seconds() - cpu0
@@ -457,10 +458,10 @@ PROFILE_MODULES = ("devices/", "alerts/", "clinic/", "django/db/", "redis/", "ce
                    "uvicorn/", "daphne/", "twisted/", "orjson", "asyncio/")
 
 
-def start_profile(servers: Servers, tag: str) -> tuple[subprocess.Popen, Path]:
-    out = BASE_DIR / "var" / "bench" / f"profile-{tag}.txt"
-    proc = subprocess.Popen([str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(servers.procs[0].pid), "-d",
-                             str(OFFERED_SECONDS), "-r", "50", "-f", "raw", "--nonblocking", "--gil", "-o", str(out)],
+def start_profile(pid: int, seconds: float, out: Path) -> tuple[subprocess.Popen, Path]:
+    """py-spy on one process for `seconds`, sampling the thread that holds the GIL (where its CPU goes)."""
+    proc = subprocess.Popen([str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(pid), "-d", str(int(seconds)),
+                             "-r", "50", "-f", "raw", "--nonblocking", "--gil", "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, out
 

@@ -314,15 +314,6 @@ def post_readings(port: int, token_of: dict[int, str], ward_of: dict[int, int], 
     return sent, total, statuses, latencies
 
 
-def start_profile(pid: int, seconds: float) -> tuple[subprocess.Popen, Path]:
-    """py-spy on one web process while the readings are posted (BENCH_PROFILE=1)."""
-    out = BASE_DIR / "var" / "bench-live-profile.txt"
-    proc = subprocess.Popen([str(Path(PYTHON).parent / "py-spy"), "record", "-p", str(pid), "-d", str(int(seconds)),
-                             "-r", "50", "-f", "raw", "--nonblocking", "--gil", "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, out
-
-
 def stored_per_ward() -> dict[int, int]:
     """Readings in the database per ward: what the dashboards of each ward should have received."""
     from django.db import connection
@@ -463,7 +454,10 @@ def main() -> None:
             web_before = sum(cpu_seconds(server.pid) for server in servers)
             worker_before = cpu_seconds(worker.pid) if worker else 0
             client_before = cpu_seconds()
-            profile = start_profile(servers[0].pid, args.seconds) if os.environ.get("BENCH_PROFILE") else None
+            from ingest import profile_summary, start_profile
+
+            profile = start_profile(servers[0].pid, args.seconds, var / "bench-live-profile.txt") \
+                if os.environ.get("BENCH_PROFILE") else None
             began = time.monotonic()
             _, offered, statuses, post_latencies = post_readings(port, token_of, ward_of, args.rate, args.seconds)
             elapsed = time.monotonic() - began
@@ -478,8 +472,6 @@ def main() -> None:
                   flush=True)
             rows.append(summarise("django", sent, finish(), elapsed, offered))
             if profile:
-                from ingest import profile_summary
-
                 profile_summary(*profile, top=25)
         finally:
             for server in servers:

@@ -131,23 +131,23 @@ class GroupCommit:
             self.announcing = False
 
 
-def _answer_on_this_thread(posts: list[DevicePost]) -> tuple[list[Answer], list[StoredReading]]:
+def _with_fresh_connection(work, *args):
     # what Django's request_started/finished do for a request: a broken or pooled-out connection is let go
     close_old_connections()
     try:
-        with announcements_held() as stored:
-            return answer_posts(posts), stored
+        return work(*args)
     finally:
         close_old_connections()
+
+
+def _answer_on_this_thread(posts: list[DevicePost]) -> tuple[list[Answer], list[StoredReading]]:
+    with announcements_held() as stored:
+        return _with_fresh_connection(answer_posts, posts), stored
 
 
 def _announce_on_this_thread(stored: list[StoredReading]) -> None:
     # announce_readings logs a failing receiver; the sweep evaluates what was not announced
-    close_old_connections()
-    try:
-        announce_readings(stored)
-    finally:
-        close_old_connections()
+    _with_fresh_connection(announce_readings, stored)
 
 
 def _security_headers() -> list[tuple[bytes, bytes]]:
